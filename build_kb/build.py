@@ -1,0 +1,258 @@
+"""`kb build`: validate, then site, search index, PDF and bundle, each staged and swapped in only at the end.
+
+Every output is first written under a staging folder beside its destination. Only when every requested stage
+has succeeded are the outputs moved into place, one rename each, so invalid content, a failing stage or a
+kill midway leaves the previous outputs exactly as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from build_kb import __version__
+from build_kb.errors import BuildError
+from build_kb.model import KnowledgeBase
+from build_kb.validate import find_content, load_knowledge_base
+
+STAGES = ("site", "index", "pdf", "bundle")
+STAGING_PREFIX = ".kb-staging-"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build and where."""
+
+    content_root: Path = Path("content")
+    site_dir: Path = Path("site")
+    dist_dir: Path = Path("dist")
+    config_file: Path = Path("mkdocs.yml")
+    only: frozenset[str] = frozenset(STAGES)
+    fail_after: str | None = None
+    """Testing aid: raise after this stage, as a crash midway would."""
+
+
+@dataclass
+class BuildSummary:
+    """What a build produced, for the closing report."""
+
+    entries: int = 0
+    pages: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    outputs: dict[str, Path] = field(default_factory=dict)
+    version: str = ""
+    build_date: datetime = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+Reporter = Callable[[str, str], None]
+"""Called as (stage, event) with event "start" or "done"."""
+
+
+def content_fingerprint(content_root: Path) -> str:
+    """sha256 over every content file's relative path and bytes: identical content, identical fingerprint."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in content_root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(content_root).as_posix().encode("utf-8") + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def build_date(content_root: Path) -> datetime:
+    """`SOURCE_DATE_EPOCH` if set, else the newest commit touching the content, else the newest file time."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    try:
+        result = subprocess.run(
+            ["git", "log", "-1", "--format=%ct", "--", "."],
+            cwd=content_root,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+        if result.returncode == 0 and result.stdout.strip().isdigit():
+            return datetime.fromtimestamp(int(result.stdout.strip()), tz=UTC)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    newest = max((p.stat().st_mtime for p in find_content(content_root).entries), default=0.0)
+    return datetime.fromtimestamp(int(newest), tz=UTC)
+
+
+def replace_tree(staged: Path, target: Path) -> None:
+    """Put the folder `staged` where `target` is, keeping the old one until the new one is in place."""
+    retired = target.with_name(f"{STAGING_PREFIX}old-{target.name}")
+    if retired.exists():
+        shutil.rmtree(retired, ignore_errors=True)
+    if target.exists():
+        target.rename(retired)
+    try:
+        staged.rename(target)
+    except OSError:
+        if retired.exists() and not target.exists():
+            retired.rename(target)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+@contextmanager
+def _source_date(stamp: datetime) -> Iterator[None]:
+    """MkDocs reads SOURCE_DATE_EPOCH for the dates it writes; set it for the duration of a stage."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(stamp.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+def build_site(options: BuildOptions, site_dir: Path, stamp: datetime) -> int:
+    """Run MkDocs (strict) into `site_dir`; returns the number of HTML pages."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    if not options.config_file.is_file():
+        raise BuildError(f"{options.config_file.as_posix()} not found; run kb build from the project folder")
+    try:
+        with _source_date(stamp):
+            config = load_config(config_file=str(options.config_file), site_dir=str(site_dir), strict=True)
+            config.plugins["kb"].config["content"] = str(options.content_root.resolve())
+            mkdocs_build(config)
+    except MkDocsException as error:
+        raise BuildError(
+            f"site: {error.format_message() if hasattr(error, 'format_message') else error}"
+        ) from None
+    return sum(1 for _ in site_dir.rglob("*.html"))
+
+
+def output_names(kb: KnowledgeBase) -> dict[str, str]:
+    """File names in dist/ for this content set."""
+    stem = kb.taxonomy.short_name
+    return {"pdf": f"{stem}-runbook.pdf", "bundle": f"{stem}-offline.zip"}
+
+
+def run_build(options: BuildOptions, report: Reporter | None = None) -> BuildSummary:
+    """Build the requested outputs; nothing is replaced unless every requested stage succeeds.
+
+    Raises:
+        ValidationFailed: the content is invalid (nothing is built).
+        BuildError: a stage failed (nothing is replaced).
+    """
+    notify = report or (lambda stage, event: None)
+    summary = BuildSummary()
+    started = time.perf_counter()
+    notify("validate", "start")
+    kb = load_knowledge_base(options.content_root)
+    summary.seconds["validate"] = time.perf_counter() - started
+    notify("validate", "done")
+    summary.entries = len(kb)
+    summary.build_date = build_date(options.content_root)
+    summary.version = f"{__version__}+{content_fingerprint(options.content_root)[:10]}"
+    names = output_names(kb)
+
+    options.dist_dir.mkdir(parents=True, exist_ok=True)
+    staging = options.dist_dir.parent / f"{STAGING_PREFIX}{os.getpid()}"
+    for stale in options.dist_dir.parent.glob(f"{STAGING_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    staging.mkdir()
+    try:
+        staged = _run_stages(options, kb, staging, names, summary, notify)
+        _commit(options, staged, names, summary)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return summary
+
+
+def _timed(stage: str, summary: BuildSummary, notify: Reporter, options: BuildOptions) -> Callable[[], None]:
+    notify(stage, "start")
+    started = time.perf_counter()
+
+    def finish() -> None:
+        summary.seconds[stage] = time.perf_counter() - started
+        notify(stage, "done")
+        if options.fail_after == stage:
+            raise BuildError(f"stopped after the {stage} stage as asked (--fail-after)")
+
+    return finish
+
+
+def _run_stages(
+    options: BuildOptions,
+    kb: KnowledgeBase,
+    staging: Path,
+    names: dict[str, str],
+    summary: BuildSummary,
+    notify: Reporter,
+) -> dict[str, Path]:
+    staged: dict[str, Path] = {}
+    wanted = options.only
+    site_dir = staging / "site"
+    if "site" in wanted or "bundle" in wanted:
+        finish = _timed("site", summary, notify, options)
+        summary.pages = build_site(options, site_dir, summary.build_date)
+        finish()
+        if "site" in wanted:
+            staged["site"] = site_dir
+    index_dir = staging / "index"
+    if "index" in wanted or "bundle" in wanted:
+        from search.index import build_index
+
+        finish = _timed("index", summary, notify, options)
+        build_index(kb, index_dir, content_root=options.content_root)
+        finish()
+        if "index" in wanted:
+            staged["index"] = index_dir
+    pdf = staging / names["pdf"]
+    if "pdf" in wanted or "bundle" in wanted:
+        from build_kb.runbook import build_runbook
+
+        finish = _timed("pdf", summary, notify, options)
+        build_runbook(kb, pdf, build_date=summary.build_date, version=summary.version)
+        finish()
+        if "pdf" in wanted:
+            staged["pdf"] = pdf
+    if "bundle" in wanted:
+        from build_kb.bundle import bundle_readme, write_zip
+
+        finish = _timed("bundle", summary, notify, options)
+        root = names["bundle"].removesuffix(".zip")
+        readme = bundle_readme(
+            title=kb.taxonomy.title, version=summary.version, build_date=summary.build_date,
+            pdf_name=names["pdf"], root=root,
+        )  # fmt: skip
+        zip_path = staging / names["bundle"]
+        sources = [(f"{root}/site", site_dir), (f"{root}/index", index_dir), (f"{root}/{names['pdf']}", pdf)]
+        write_zip(zip_path, sources, {f"{root}/README.txt": readme}, summary.build_date)
+        finish()
+        staged["bundle"] = zip_path
+    return staged
+
+
+def _commit(
+    options: BuildOptions, staged: dict[str, Path], names: dict[str, str], summary: BuildSummary
+) -> None:
+    """Move every staged output into place: one rename per output, done only after every stage succeeded."""
+    if "site" in staged:
+        replace_tree(staged["site"], options.site_dir)
+        summary.outputs["site"] = options.site_dir
+    if "index" in staged:
+        from search.index import install_index
+
+        summary.outputs["index"] = install_index(staged["index"], options.dist_dir / "index")
+    for key in ("pdf", "bundle"):
+        if key in staged:
+            target = options.dist_dir / names[key]
+            staged[key].replace(target)
+            summary.outputs[key] = target

@@ -1,0 +1,195 @@
+"""Read YAML files safely, keeping the source position of every key and value.
+
+PyYAML alone loses positions, keeps the last of two duplicate keys without a word and expands aliases
+without limit; this module reports each of those as a `Problem` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from build_kb.errors import Problem
+
+MAX_FILE_BYTES = 256 * 1024
+"""Entries are a few kilobytes; anything this large is a mistake or an attack."""
+
+FieldPath = tuple[str | int, ...]
+
+
+def format_field(path: FieldPath) -> str:
+    """`("codes", 1, "name")` -> `codes[1].name`; the empty path is the whole document."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(document)"
+
+
+@dataclass
+class Document:
+    """A parsed YAML file: its data and where each part of it came from."""
+
+    path: str
+    """As shown in messages."""
+    data: Any
+    positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    """1-based (line, column) of each value, by field path."""
+    key_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    """1-based (line, column) of each mapping key, by the field path it names."""
+
+    def where(self, path: FieldPath, *, key: bool = False) -> tuple[int, int]:
+        """The position of `path`, or of its nearest parent that has one."""
+        table = self.key_positions if key else self.positions
+        for cut in range(len(path), -1, -1):
+            found = table.get(path[:cut]) or self.positions.get(path[:cut])
+            if found:
+                return found
+        return (1, 1)
+
+    def problem(
+        self, path: FieldPath, message: str, *, key: bool = False, severity: str = "error"
+    ) -> Problem:
+        """A problem located at `path` in this document."""
+        line, column = self.where(path, key=key)
+        return Problem(self.path, line, column, format_field(path), message, severity)
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A SafeLoader that records aliases as problems instead of expanding them."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.alias_marks: list[yaml.Mark] = []
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        if self.check_event(AliasEvent):
+            event = self.get_event()  # type: ignore[no-untyped-call]
+            self.alias_marks.append(event.start_mark)
+            return ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
+        return super().compose_node(parent, index)
+
+
+def _position(mark: yaml.Mark) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
+
+
+def _decode(raw: bytes, shown: str) -> tuple[str | None, list[Problem]]:
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        message = f"not valid UTF-8 (byte 0x{raw[exc.start]:02X}); save the file as UTF-8"
+        return None, [Problem(shown, line, column, "(file)", message)]
+
+
+def _tab_problems(text: str, shown: str) -> list[Problem]:
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            problems.append(
+                Problem(
+                    shown, number, indent.index("\t") + 1, "(file)", "tab in indentation; indent with spaces"
+                )
+            )
+    return problems
+
+
+def _walk(node: Node, path: FieldPath, doc: Document, problems: list[Problem]) -> None:
+    doc.positions.setdefault(path, _position(node.start_mark))
+    if isinstance(node, MappingNode):
+        seen: dict[object, tuple[int, int]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                problems.append(
+                    Problem(
+                        doc.path,
+                        *_position(key_node.start_mark),
+                        format_field(path),
+                        "keys must be plain text",
+                    )
+                )
+                continue
+            key = key_node.value
+            child = (*path, key)
+            if key in seen:
+                first = seen[key]
+                problems.append(
+                    Problem(
+                        doc.path,
+                        *_position(key_node.start_mark),
+                        format_field(child),
+                        f"duplicate key '{key}' (first defined at line {first[0]}); YAML would keep only the last",
+                    )
+                )
+                continue
+            seen[key] = _position(key_node.start_mark)
+            doc.key_positions[child] = seen[key]
+            _walk(value_node, child, doc, problems)
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), doc, problems)
+
+
+def parse_yaml(text: str, shown: str) -> tuple[Document | None, list[Problem]]:
+    """Parse YAML text into a `Document`, collecting every problem found.
+
+    Arguments:
+        text: The file's text.
+        shown: The file name to put in messages.
+
+    Returns:
+        The document (None when it cannot be used) and the problems found.
+    """
+    problems = _tab_problems(text, shown)
+    if problems:
+        return None, problems
+    loader = _NoAliasLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, [Problem(shown, 1, 1, "(file)", "file is empty; expected a mapping of keys")]
+        doc = Document(shown, None)
+        _walk(node, (), doc, problems)
+        for mark in loader.alias_marks:
+            problems.append(
+                Problem(shown, *_position(mark), "(file)", "YAML aliases (*name) are not allowed")
+            )
+        if problems:
+            return None, problems
+        doc.data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        found = exc.problem_mark or exc.context_mark
+        line, column = _position(found) if found else (1, 1)
+        reason = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
+        return None, [Problem(shown, line, column, "(file)", f"invalid YAML: {reason}")]
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
+        return None, [Problem(shown, 1, 1, "(file)", f"invalid YAML: {exc}")]
+    finally:
+        loader.dispose()
+    return doc, problems
+
+
+def read_yaml(path: Path, shown: str) -> tuple[Document | None, list[Problem]]:
+    """Read and parse a YAML file, refusing oversized and non-UTF-8 files with a located problem."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            message = f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
+            return None, [Problem(shown, 1, 1, "(file)", message)]
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(shown, 1, 1, "(file)", f"cannot read: {exc.strerror or exc}")]
+    text, problems = _decode(raw, shown)
+    if text is None:
+        return None, problems
+    if not text.strip():
+        return None, [Problem(shown, 1, 1, "(file)", "file is empty; expected a mapping of keys")]
+    return parse_yaml(text, shown)

@@ -1,0 +1,54 @@
+"""Small helpers for writing Markdown safely: plain text that must not turn into markup or HTML."""
+
+from __future__ import annotations
+
+import re
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+_LEADING_MARKERS = re.compile(r"^(\s*)([-=>]|\d+\.)")
+
+
+def text(value: str) -> str:
+    """Plain text as Markdown that shows exactly `value`: no emphasis, links, headings or raw HTML."""
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", escaped)
+    return _LEADING_MARKERS.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+
+
+def code_span(value: str) -> str:
+    """Inline code showing `value` verbatim, whatever backticks it holds."""
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
+def code_block(value: str, language: str = "text", indent: str = "") -> str:
+    """A fenced code block showing `value` verbatim (copyable on the site)."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", value)), default=2)
+    fence = "`" * (longest + 1)
+    lines = [f"{fence}{language}", *value.splitlines(), fence]
+    return "\n".join(indent + line if line else line for line in lines)
+
+
+def prose(value: str) -> str:
+    """Author Markdown, with any stray angle bracket or ampersand shown as text rather than read as HTML.
+
+    Validation already refuses raw HTML; this is the second line of defence for the website, which renders
+    with Python-Markdown (it passes HTML through). Code spans are left alone: Markdown escapes them itself.
+    """
+    parts = re.split(r"(`+[^`]*?`+)", value)
+    return "".join(
+        part if index % 2 else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        for index, part in enumerate(parts)
+    )
+
+
+def indent(value: str, prefix: str = "    ") -> str:
+    """Indent every non-empty line (for content nested under a list item or an admonition)."""
+    return "\n".join(prefix + line if line.strip() else "" for line in value.splitlines())
+
+
+def anchor(value: str) -> str:
+    """A stable HTML id for a heading or tag."""
+    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "x"

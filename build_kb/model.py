@@ -1,0 +1,237 @@
+"""The knowledge base as plain, immutable data: what the loader produces and every renderer consumes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRef:
+    """An error code as an entry lists it."""
+
+    code: str
+    """The notation the user sees, as written in the entry (`80070643`, `HRESULT_FROM_WIN32(1633)`)."""
+    value: int
+    """The canonical unsigned 32-bit value."""
+    name: str | None = None
+    """Symbolic name from the SDK headers (`SL_E_INVALID_PRODUCT_KEY`)."""
+    aliases: tuple[str, ...] = ()
+    """Other symbolic names for the same value."""
+    shown_as: tuple[str, ...] = ()
+    """Literal strings a user may see for this code that are no valid notation (a mangled number)."""
+    message: str | None = None
+    """The standard system message."""
+    note: str | None = None
+    """What the code means in this issue where the standard message misleads (Markdown)."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The symbolic name followed by its aliases."""
+        return ((self.name,) if self.name else ()) + self.aliases
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Text exactly as Windows or a tool prints it."""
+
+    text: str
+    where: str
+    """Where it appears: `slmgr`, `vamt`, `wusa`, `windows-update`, `cbs-log`, ..."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogPattern:
+    """A line seen in a log; a literal substring unless `regex` is set."""
+
+    pattern: str
+    regex: bool = False
+    log: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One ordered step."""
+
+    step: str
+    """What to do (Markdown)."""
+    command: str | None = None
+    """A command to copy, if the step has one."""
+    shell: str | None = None
+    """Where the command runs: `cmd`, `powershell`, `regedit` or `text`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """What to collect and whom to contact when the actions do not help."""
+
+    contact: str
+    collect: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A place where the source document is wrong."""
+
+    source_says: str
+    correct: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The document and heading an entry comes from."""
+
+    document: str
+    section: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One troubleshooting issue."""
+
+    id: str
+    title: str
+    """The symptom as the user meets it."""
+    summary: str
+    """One sentence saying what goes wrong."""
+    phase: str
+    method: str | None
+    applies_to: tuple[str, ...]
+    codes: tuple[CodeRef, ...]
+    messages: tuple[Message, ...]
+    log_patterns: tuple[LogPattern, ...]
+    causes: tuple[str, ...]
+    actions: tuple[Action, ...]
+    escalation: Escalation | None
+    related: tuple[str, ...]
+    references: tuple[str, ...]
+    corrections: tuple[Correction, ...]
+    tags: tuple[str, ...]
+    source: Source
+    path: str
+    """The YAML file, relative to the project root, with forward slashes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    """A sub-section of a phase (an activation method, a device family)."""
+
+    id: str
+    title: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """A deployment phase; phases are kept in deployment order."""
+
+    id: str
+    title: str
+    short_title: str
+    summary: str
+    methods: tuple[Method, ...] = ()
+
+    def method(self, method_id: str) -> Method | None:
+        """The method with this id, if the phase has it."""
+        return next((m for m in self.methods if m.id == method_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """A product entries apply to."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """An outside article, defined once and cited by id."""
+
+    id: str
+    title: str
+    url: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    """Title, phases in deployment order and products."""
+
+    title: str
+    short_name: str
+    description: str
+    phases: tuple[Phase, ...]
+    products: tuple[Product, ...]
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A validated content set: every cross-reference in it resolves."""
+
+    taxonomy: Taxonomy
+    references: tuple[Reference, ...]
+    entries: tuple[Entry, ...]
+    """In reading order: by phase, then method, then title."""
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @cached_property
+    def by_id(self) -> Mapping[str, Entry]:
+        """Entries by id."""
+        return {e.id: e for e in self.entries}
+
+    @cached_property
+    def phases_by_id(self) -> Mapping[str, Phase]:
+        """Phases by id."""
+        return {p.id: p for p in self.taxonomy.phases}
+
+    @cached_property
+    def products_by_id(self) -> Mapping[str, Product]:
+        """Products by id."""
+        return {p.id: p for p in self.taxonomy.products}
+
+    @cached_property
+    def references_by_id(self) -> Mapping[str, Reference]:
+        """References by id."""
+        return {r.id: r for r in self.references}
+
+    @cached_property
+    def code_names(self) -> Mapping[str, int]:
+        """Every symbolic name the content declares, upper-cased, with its value."""
+        return {name.upper(): ref.value for e in self.entries for ref in e.codes for name in ref.names}
+
+    @cached_property
+    def entries_by_code(self) -> Mapping[int, tuple[Entry, ...]]:
+        """Entries carrying each code value, in reading order, codes sorted by value."""
+        found: dict[int, list[Entry]] = {}
+        for entry in self.entries:
+            for value in dict.fromkeys(ref.value for ref in entry.codes):
+                found.setdefault(value, []).append(entry)
+        return {value: tuple(found[value]) for value in sorted(found)}
+
+    @cached_property
+    def backlinks(self) -> Mapping[str, tuple[Entry, ...]]:
+        """For each entry id, the entries whose `related` lists it."""
+        found: dict[str, list[Entry]] = {}
+        for entry in self.entries:
+            for target in entry.related:
+                found.setdefault(target, []).append(entry)
+        return {k: tuple(v) for k, v in found.items()}
+
+    def code_refs(self, value: int) -> tuple[CodeRef, ...]:
+        """Every way the content lists this code value."""
+        return tuple(ref for e in self.entries for ref in e.codes if ref.value == value)
+
+    def phase_entries(self, phase_id: str, method_id: str | None = None) -> tuple[Entry, ...]:
+        """Entries of a phase, or of one method of it."""
+        return tuple(
+            e for e in self.entries if e.phase == phase_id and (method_id is None or e.method == method_id)
+        )

@@ -1,0 +1,73 @@
+"""MkDocs wiring: load and validate the content, then add every page as a generated file.
+
+Each handler only calls pure functions from `validate`, `render` and `authoring`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from build_kb.authoring import render_authoring
+from build_kb.codetable import code_rows
+from build_kb.errors import ValidationFailed
+from build_kb.model import KnowledgeBase
+from build_kb.render import navigation, render_pages
+from build_kb.validate import load_knowledge_base
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+
+CODE_MAP_SCRIPT = "assets/javascripts/kb-codes.js"
+
+
+class KbConfig(Config):  # type: ignore[no-untyped-call]
+    """Options of the `kb` plugin."""
+
+    content = c.Type(str, default="content")
+    """The content folder, relative to mkdocs.yml."""
+    strict = c.Type(bool, default=False)
+    """Fail on content warnings too."""
+
+
+def code_map_script(kb: KnowledgeBase) -> str:
+    """A script defining `window.KB_CODES` for the lookup box: pages by code, and symbolic names."""
+    rows = code_rows(kb)
+    data = {
+        "codes": {row["hex"]: [e["title"] for e in row["entries"]] for row in rows},
+        "names": {name.upper(): row["hex"] for row in rows for name in row["names"]},
+    }
+    return f"window.KB_CODES = {json.dumps(data, sort_keys=True)};\n"
+
+
+class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
+    """Generates the knowledge base's pages from YAML entries."""
+
+    def __init__(self) -> None:
+        self.kb: KnowledgeBase | None = None
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        root = Path(config.config_file_path or ".").parent / self.config.content
+        try:
+            self.kb = load_knowledge_base(root, strict=self.config.strict)
+        except ValidationFailed as error:
+            raise PluginError(f"invalid content in {root.as_posix()}:\n{error.report()}") from None
+        config.nav = navigation(self.kb)
+        return config
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        if self.kb is None:
+            return files
+        pages = render_pages(self.kb)
+        pages["authoring.md"] = render_authoring(self.kb)
+        for path, markdown in pages.items():
+            files.append(File.generated(config, path, content=markdown))
+        files.append(File.generated(config, CODE_MAP_SCRIPT, content=code_map_script(self.kb)))
+        return files

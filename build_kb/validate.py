@@ -1,0 +1,357 @@
+"""Turn a content folder into a `KnowledgeBase`, or into every problem it has, each with its location."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from build_kb import codes
+from build_kb.errors import Problem, ValidationFailed
+from build_kb.load import Document, FieldPath, read_yaml
+from build_kb.model import (
+    Action,
+    CodeRef,
+    Correction,
+    Entry,
+    Escalation,
+    KnowledgeBase,
+    LogPattern,
+    Message,
+    Method,
+    Phase,
+    Product,
+    Reference,
+    Source,
+    Taxonomy,
+)
+from build_kb.schemas import schema_problems
+
+TAXONOMY_FILE = "taxonomy.yaml"
+REFERENCES_FILE = "references.yaml"
+
+_PROSE_FIELDS: tuple[FieldPath, ...] = (
+    ("summary",),
+    ("causes", "*"),
+    ("actions", "*", "step"),
+    ("codes", "*", "note"),
+    ("escalation", "note"),
+    ("corrections", "*", "why"),
+)
+_markdown = MarkdownIt("commonmark")
+
+
+@dataclass(frozen=True)
+class ContentSet:
+    """Where a content set's files are."""
+
+    root: Path
+    taxonomy: Path
+    references: Path
+    entries: tuple[Path, ...]
+
+
+def shown_path(path: Path) -> str:
+    """A path for messages: relative to the working folder when inside it, always with forward slashes."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def find_content(root: Path) -> ContentSet:
+    """The taxonomy, references and entry files of the content folder `root`.
+
+    Entries are the `*.yaml` files in its sub-folders; the two shared files sit at the top.
+    """
+    entries = sorted(p for p in root.rglob("*.yaml") if p.parent != root and p.is_file())
+    return ContentSet(root, root / TAXONOMY_FILE, root / REFERENCES_FILE, tuple(entries))
+
+
+def _ids(doc: Document, key: str, problems: list[Problem]) -> dict[str, int]:
+    """Ids of the items of the list `key`, reporting repeats; maps id -> index."""
+    found: dict[str, int] = {}
+    items = doc.data.get(key, []) if isinstance(doc.data, dict) else []
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        ident = item.get("id") if isinstance(item, dict) else None
+        if isinstance(ident, str):
+            if ident in found:
+                problems.append(
+                    doc.problem((key, index, "id"), f"id '{ident}' is already used by item {found[ident]}")
+                )
+            found.setdefault(ident, index)
+    return found
+
+
+def _values_at(data: Any, pattern: FieldPath, prefix: FieldPath = ()) -> Iterable[tuple[FieldPath, Any]]:
+    """Values matching a field pattern where `*` stands for every list index."""
+    if not pattern:
+        yield prefix, data
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        for index, item in enumerate(data if isinstance(data, list) else []):
+            yield from _values_at(item, rest, (*prefix, index))
+    elif isinstance(data, dict) and head in data:
+        yield from _values_at(data[head], rest, (*prefix, head))
+
+
+def _has_raw_html(text: str) -> bool:
+    for token in _markdown.parse(text):
+        if token.type == "html_block" or any(c.type == "html_inline" for c in token.children or ()):
+            return True
+    return False
+
+
+def _code_refs(doc: Document, names: dict[str, int], problems: list[Problem]) -> tuple[CodeRef, ...]:
+    refs: list[CodeRef] = []
+    seen: dict[int, int] = {}
+    for index, item in enumerate(doc.data.get("codes", [])):
+        try:
+            code = codes.parse_code(item["code"], names)
+        except codes.CodeSyntaxError as exc:
+            problems.append(doc.problem(("codes", index, "code"), str(exc)))
+            continue
+        if code.value in seen:
+            message = f"{code.hex} is already listed as codes[{seen[code.value]}]; list each code once"
+            problems.append(doc.problem(("codes", index, "code"), message))
+            continue
+        seen[code.value] = index
+        refs.append(
+            CodeRef(
+                code=item["code"],
+                value=code.value,
+                name=item.get("name"),
+                aliases=tuple(item.get("aliases", ())),
+                shown_as=tuple(item.get("shown_as", ())),
+                message=item.get("message"),
+                note=item.get("note"),
+            )
+        )
+    return tuple(refs)
+
+
+def _declared_names(docs: Iterable[Document], problems: list[Problem]) -> dict[str, int]:
+    """Symbolic names the content declares, from codes written as numbers; a name bound twice is an error."""
+    names: dict[str, tuple[int, Document, FieldPath]] = {}
+    for doc in docs:
+        for index, item in enumerate(doc.data.get("codes", [])):
+            try:
+                value = codes.parse_code(item["code"]).value
+            except codes.CodeSyntaxError:
+                continue
+            for offset, name in enumerate([item.get("name"), *item.get("aliases", [])]):
+                if not name:
+                    continue
+                where: FieldPath = (
+                    ("codes", index, "name") if offset == 0 else ("codes", index, "aliases", offset - 1)
+                )
+                known = names.get(name.upper())
+                if known and known[0] != value:
+                    message = (
+                        f"{name} is 0x{known[0]:08X} in {known[1].path}; it cannot also be 0x{value:08X}"
+                    )
+                    problems.append(doc.problem(where, message))
+                names.setdefault(name.upper(), (value, doc, where))
+    return {name: value for name, (value, _, _) in names.items()}
+
+
+def _check_entry(
+    doc: Document,
+    path: Path,
+    phases: dict[str, Phase],
+    products: set[str],
+    refs: set[str],
+    entry_ids: set[str],
+) -> list[Problem]:
+    data = doc.data
+    problems: list[Problem] = []
+    if data["id"] != path.stem:
+        problems.append(doc.problem(("id",), f"id '{data['id']}' must equal the file name '{path.stem}'"))
+    phase = phases.get(data["phase"])
+    if phase is None:
+        problems.append(
+            doc.problem(("phase",), f"unknown phase '{data['phase']}'; known: {', '.join(phases)}")
+        )
+    else:
+        method = data.get("method")
+        method_ids = [m.id for m in phase.methods]
+        if method is None and method_ids:
+            problems.append(
+                doc.problem(("phase",), f"phase '{phase.id}' needs a method: {', '.join(method_ids)}")
+            )
+        elif method is not None and method not in method_ids:
+            known = ", ".join(method_ids) or "none"
+            problems.append(
+                doc.problem(("method",), f"phase '{phase.id}' has no method '{method}'; known: {known}")
+            )
+        expected_folder = [phase.id, *([method] if method else [])]
+        if list(path.parent.parts[-len(expected_folder) :]) != expected_folder:
+            folder = "/".join(expected_folder)
+            problems.append(
+                doc.problem(("phase",), f"entry belongs in the folder {folder}/", severity="warning")
+            )
+    for key, known_ids, what in (("applies_to", products, "product"), ("references", refs, "reference")):
+        for index, ident in enumerate(data.get(key, [])):
+            if ident not in known_ids:
+                problems.append(doc.problem((key, index), f"unknown {what} '{ident}'"))
+    for index, ident in enumerate(data.get("related", [])):
+        if ident not in entry_ids:
+            problems.append(doc.problem(("related", index), f"no entry has the id '{ident}'"))
+        elif ident == data["id"]:
+            problems.append(doc.problem(("related", index), "an entry cannot be related to itself"))
+    for index, item in enumerate(data.get("log_patterns", [])):
+        if item.get("regex"):
+            try:
+                re.compile(item["pattern"])
+            except re.error as exc:
+                problems.append(
+                    doc.problem(("log_patterns", index, "pattern"), f"invalid regular expression: {exc}")
+                )
+    for pattern in _PROSE_FIELDS:
+        for where, text in _values_at(data, pattern):
+            if isinstance(text, str) and _has_raw_html(text):
+                message = "raw HTML is not allowed; write Markdown, and put <placeholders> in `backticks`"
+                problems.append(doc.problem(where, message))
+    return problems
+
+
+def _build_entry(doc: Document, path: Path, code_refs: tuple[CodeRef, ...]) -> Entry:
+    data = doc.data
+    escalation = data.get("escalation")
+    return Entry(
+        id=data["id"],
+        title=data["title"],
+        summary=data["summary"],
+        phase=data["phase"],
+        method=data.get("method"),
+        applies_to=tuple(data["applies_to"]),
+        codes=code_refs,
+        messages=tuple(Message(**m) for m in data.get("messages", [])),
+        log_patterns=tuple(LogPattern(**p) for p in data.get("log_patterns", [])),
+        causes=tuple(data["causes"]),
+        actions=tuple(Action(**a) for a in data["actions"]),
+        escalation=Escalation(
+            contact=escalation["contact"],
+            collect=tuple(escalation.get("collect", ())),
+            note=escalation.get("note"),
+        )
+        if escalation
+        else None,
+        related=tuple(data.get("related", [])),
+        references=tuple(data.get("references", [])),
+        corrections=tuple(Correction(**c) for c in data.get("corrections", [])),
+        tags=tuple(data.get("tags", [])),
+        source=Source(**data["source"]),
+        path=shown_path(path),
+    )
+
+
+def _taxonomy(data: dict[str, Any]) -> Taxonomy:
+    phases = tuple(
+        Phase(
+            id=p["id"],
+            title=p["title"],
+            short_title=p.get("short_title", p["title"]),
+            summary=p["summary"],
+            methods=tuple(Method(**m) for m in p.get("methods", [])),
+        )
+        for p in data["phases"]
+    )
+    return Taxonomy(
+        title=data["title"],
+        short_name=data.get("short_name", "kb"),
+        description=data["description"],
+        phases=phases,
+        products=tuple(Product(**p) for p in data["products"]),
+    )
+
+
+def _read_shared(path: Path, schema: str, problems: list[Problem]) -> Document | None:
+    if not path.is_file():
+        problems.append(
+            Problem(shown_path(path), 1, 1, "(file)", f"missing: every content folder needs {path.name}")
+        )
+        return None
+    doc, found = read_yaml(path, shown_path(path))
+    problems += found
+    if doc is None:
+        return None
+    schema_found = schema_problems(doc, schema)
+    problems += schema_found
+    return None if schema_found else doc
+
+
+def check_content(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """Validate a content folder completely.
+
+    Arguments:
+        root: The folder holding taxonomy.yaml, references.yaml and the entry folders.
+
+    Returns:
+        The knowledge base when there is no error (warnings allowed), and every problem found, sorted.
+    """
+    problems: list[Problem] = []
+    if not root.is_dir():
+        return None, [Problem(shown_path(root), 1, 1, "(file)", "content folder not found")]
+    content = find_content(root)
+    taxonomy_doc = _read_shared(content.taxonomy, "taxonomy", problems)
+    references_doc = _read_shared(content.references, "references", problems)
+    if taxonomy_doc:
+        _ids(taxonomy_doc, "phases", problems)
+    product_ids = _ids(taxonomy_doc, "products", problems) if taxonomy_doc else {}
+    reference_ids = _ids(references_doc, "references", problems) if references_doc else {}
+    taxonomy = _taxonomy(taxonomy_doc.data) if taxonomy_doc else None
+
+    docs: dict[Path, Document] = {}
+    owners: dict[str, Document] = {}
+    for path in content.entries:
+        doc, found = read_yaml(path, shown_path(path))
+        problems += found
+        if doc is None:
+            continue
+        schema_found = schema_problems(doc, "entry")
+        problems += schema_found
+        if schema_found:
+            continue
+        first = owners.setdefault(doc.data["id"], doc)
+        if first is not doc:
+            problems.append(doc.problem(("id",), f"id '{doc.data['id']}' is already used by {first.path}"))
+            continue
+        docs[path] = doc
+    for path in root.rglob("*.yml"):
+        problems.append(
+            Problem(shown_path(path), 1, 1, "(file)", "ignored: entry files end in .yaml", "warning")
+        )
+
+    names = _declared_names(docs.values(), problems)
+    phases = {p.id: p for p in taxonomy.phases} if taxonomy else {}
+    entries = []
+    for path, doc in docs.items():
+        if taxonomy is not None:
+            problems += _check_entry(doc, path, phases, set(product_ids), set(reference_ids), set(owners))
+        entries.append(_build_entry(doc, path, _code_refs(doc, names, problems)))
+    problems.sort()
+    if taxonomy is None or references_doc is None or any(p.severity == "error" for p in problems):
+        return None, problems
+    order = {p.id: (i, [m.id for m in p.methods]) for i, p in enumerate(taxonomy.phases)}
+
+    def reading_order(entry: Entry) -> tuple[int, int, str]:
+        phase_index, methods = order[entry.phase]
+        method_index = methods.index(entry.method) if entry.method in methods else -1
+        return (phase_index, method_index, entry.source.section.casefold())
+
+    references = tuple(Reference(**r) for r in references_doc.data["references"])
+    return KnowledgeBase(taxonomy, references, tuple(sorted(entries, key=reading_order))), problems
+
+
+def load_knowledge_base(root: Path, *, strict: bool = False) -> KnowledgeBase:
+    """The validated knowledge base, or `ValidationFailed` with every problem (warnings too when strict)."""
+    kb, problems = check_content(root)
+    if kb is None or (strict and problems):
+        raise ValidationFailed(problems)
+    return kb

@@ -1,0 +1,1 @@
+"""Offline search over the knowledge base (whoosh)."""

@@ -1,0 +1,159 @@
+"""The `kb` command line: exit codes, exact output, help texts and the README."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from build_kb.cli import _register_optional_commands, cli
+from tests.helpers import CONTENT, ROOT, make_entry
+
+_register_optional_commands()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_check_valid_content(runner: CliRunner, content_factory) -> None:
+    result = runner.invoke(cli, ["check", str(content_factory())], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "1 entries valid" in result.output
+
+
+def test_check_invalid_content_exits_1_with_locations(
+    runner: CliRunner, content_factory, tmp_path, monkeypatch
+) -> None:
+    content_factory(make_entry(title=5))
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["check", "content"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert (
+        "content/prepare/sample-entry.yaml:2:8: title: Expected a string but received: number 5"
+        in result.output
+    )
+
+
+def test_check_json(runner: CliRunner, content_factory) -> None:
+    result = runner.invoke(cli, ["check", "--json", str(content_factory(make_entry(extra=1)))])
+    data = json.loads(result.stdout)
+    assert result.exit_code == 1 and data["valid"] is False
+    assert data["problems"][0]["field"] == "extra" and data["problems"][0]["line"] == 13
+
+
+def test_check_strict_fails_on_warnings(runner: CliRunner, content_factory) -> None:
+    root = content_factory()
+    (root / "stray.yml").write_text("x: 1\n", "utf-8")
+    assert runner.invoke(cli, ["check", str(root)]).exit_code == 0
+    assert runner.invoke(cli, ["check", "--strict", str(root)]).exit_code == 1
+
+
+def test_check_real_content(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["check", "--strict", str(CONTENT)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+def test_new_scaffolds_a_valid_entry(runner: CliRunner, content_factory) -> None:
+    root = content_factory()
+    args = ["new", "--content", str(root), "--id", "fresh-one", "--phase", "activate", "--method", "phone",
+            "--code", "0x80072EE2", "--title", "Timed out"]  # fmt: skip
+    result = runner.invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    created = root / "activate" / "phone" / "fresh-one.yaml"
+    assert created.is_file()
+    assert created.read_text("utf-8").startswith("# yaml-language-server: $schema=../../../build_kb/schema/")
+    assert runner.invoke(cli, ["check", "--strict", str(root)]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--id", "Bad Id", "--phase", "prepare"], "not a valid id"),
+        (["--id", "x", "--phase", "nowhere"], "unknown phase"),
+        (["--id", "x", "--phase", "activate"], "needs --method"),
+        (["--id", "sample-entry", "--phase", "prepare"], "already exists"),
+    ],
+)
+def test_new_refuses_bad_requests(runner: CliRunner, content_factory, args, message) -> None:
+    result = runner.invoke(cli, ["new", "--content", str(content_factory()), *args])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_codes_json_lists_the_eleven_article_codes(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["codes", "--json", "--content", str(CONTENT)], catch_exceptions=False)
+    rows = {row["hex"]: row for row in json.loads(result.stdout)}
+    expected = {
+        "0x80096010": (-2146869232, 2148098064, "SECURITY", None, "TRUST_E_BAD_DIGEST"),
+        "0xC004F050": (-1073418160, 3221549136, "ITF", None, "SL_E_INVALID_PRODUCT_KEY"),
+        "0x80072F8F": (-2147012721, 2147954575, "WIN32", 12175, "WININET_E_DECODING_FAILED"),
+        "0xC004C020": (-1073430496, 3221536800, "ITF", None, "SL_E_CHPA_DMAK_LIMIT_EXCEEDED"),
+        "0xC004F025": (-1073418203, 3221549093, "ITF", None, "SL_E_LUA_ACCESSDENIED"),
+        "0x80072EE7": (-2147012889, 2147954407, "WIN32", 12007, "WININET_E_NAME_NOT_RESOLVED"),
+        "0x80072EE2": (-2147012894, 2147954402, "WIN32", 12002, "WININET_E_TIMEOUT"),
+        "0xC004F04D": (-1073418163, 3221549133, "ITF", None, "SL_E_CIDIID_INVALID_CHECK_DIGITS"),
+        "0x80070643": (-2147023293, 2147944003, "WIN32", 1603, "ERROR_INSTALL_FAILURE"),
+        "0x80070645": (-2147023291, 2147944005, "WIN32", 1605, "ERROR_UNKNOWN_PRODUCT"),
+        "0x80070661": (-2147023263, 2147944033, "WIN32", 1633, "ERROR_INSTALL_PLATFORM_UNSUPPORTED"),
+    }
+    for hex_code, (signed, unsigned, facility, win32, name) in expected.items():
+        row = rows[hex_code]
+        assert (row["signed"], row["unsigned"], row["facility"], row["win32"]) == (
+            signed,
+            unsigned,
+            facility,
+            win32,
+        )
+        assert name in row["names"]
+        assert row["entries"], hex_code
+        assert hex_code in row["notations"] and str(signed) in row["notations"]
+
+
+def test_codes_text(runner: CliRunner, content_factory) -> None:
+    result = runner.invoke(cli, ["codes", "--content", str(content_factory())], catch_exceptions=False)
+    assert result.output.splitlines()[0] == "0xC004F050  -1073418160  3221549136  ITF"
+
+
+def test_invalid_content_in_codes_exits_1_without_traceback(runner: CliRunner, content_factory) -> None:
+    result = runner.invoke(cli, ["codes", "--content", str(content_factory(make_entry(title=[1])))])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "title: Expected a string" in result.output
+
+
+def test_every_command_has_help_with_an_example_and_is_in_the_readme(runner: CliRunner) -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for name in cli.commands:
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0
+        assert "Example" in result.output, name
+        assert f"kb {name}" in readme, name
+
+
+def test_unknown_command_is_a_usage_error(runner: CliRunner) -> None:
+    assert runner.invoke(cli, ["frobnicate"]).exit_code == 2
+
+
+def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
+    broken = tmp_path / "content"
+    broken.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "build_kb", "check", str(broken)], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "taxonomy.yaml:1:1: (file): missing" in result.stderr
+
+
+def test_readme_quick_start_has_exactly_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    lines = [line for line in section.splitlines() if line.strip()]
+    assert len(lines) == 2
+    assert "kb build" in lines[0] and "pytest" in lines[1]
+    run = (ROOT / ".ci" / "run").read_text("utf-8")
+    assert "grep -m1 -E '^bash \\.ci/setup && .*pytest' README.md" in run

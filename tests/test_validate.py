@@ -1,0 +1,162 @@
+"""Validation: every kind of broken entry yields an exact file:line:col message, all in one run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from build_kb.errors import ValidationFailed
+from build_kb.validate import check_content, load_knowledge_base
+from tests.helpers import make_entry
+
+DATA = Path(__file__).parent / "data"
+INVALID = DATA / "invalid"
+EXPECTED = DATA / "invalid-expected.txt"
+
+
+@pytest.fixture
+def invalid_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tests/data/invalid copied, plus the cases too big or too binary to keep in the repo."""
+    root = tmp_path / "invalid"
+    shutil.copytree(INVALID, root)
+    (root / "prepare" / "huge.yaml").write_text("id: huge\ntitle: " + "x" * 300_000 + "\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    return root
+
+
+def test_broken_entries_give_exact_located_messages(invalid_copy: Path, update_goldens: bool) -> None:
+    kb, problems = check_content(Path("invalid"))
+    assert kb is None
+    report = "\n".join(str(p) for p in problems) + "\n"
+    if update_goldens:
+        EXPECTED.write_text(report, "utf-8")
+    assert report == EXPECTED.read_text("utf-8")
+
+
+def test_every_broken_file_is_reported(invalid_copy: Path) -> None:
+    _, problems = check_content(Path("invalid"))
+    reported = {Path(p.path).name for p in problems}
+    broken = {p.name for p in invalid_copy.rglob("*.yaml") if p.parent != invalid_copy}
+    assert broken <= reported
+
+
+def test_problems_are_sorted_by_file_line_and_column(invalid_copy: Path) -> None:
+    _, problems = check_content(Path("invalid"))
+    keys = [(p.path, p.line, p.column) for p in problems]
+    assert keys == sorted(keys)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "fragment"),
+    [
+        ({"title": 12}, "title", "Expected a string but received: number 12"),
+        ({"phase": "nowhere"}, "phase", "unknown phase 'nowhere'"),
+        ({"applies_to": ["product-z"]}, "applies_to[0]", "unknown product 'product-z'"),
+        ({"related": ["sample-entry"]}, "related[0]", "cannot be related to itself"),
+        ({"references": ["nope"]}, "references[0]", "unknown reference 'nope'"),
+        ({"codes": [{"code": "banana"}]}, "codes[0].code", "not an error code"),
+        ({"codes": [{"code": "0x80070643"}, {"code": "80070643"}]}, "codes[1].code", "already listed"),
+        (
+            {"log_patterns": [{"pattern": "ESU: (", "regex": True}]},
+            "log_patterns[0].pattern",
+            "invalid regular",
+        ),
+        ({"causes": ["<b>bold</b>"]}, "causes[0]", "raw HTML is not allowed"),
+        ({"actions": [{"step": "x", "shell": "bash"}]}, "actions[0].shell", "Expected one of: cmd"),
+        ({"extra": 1}, "extra", "unknown key 'extra'"),
+        ({"id": "Sample_Entry"}, "id", "is not a valid id"),
+    ],
+)
+def test_single_problem_table(content_factory, overrides, field, fragment) -> None:
+    root = content_factory(make_entry(**overrides))
+    _, problems = check_content(root)
+    matching = [p for p in problems if p.field == field and fragment in p.message]
+    assert matching, [str(p) for p in problems]
+
+
+def test_name_declared_for_two_values_is_an_error(content_factory) -> None:
+    first = make_entry("first", codes=[{"code": "0x80070643", "name": "SAME_NAME"}])
+    second = make_entry("second", codes=[{"code": "0x80070645", "name": "SAME_NAME"}])
+    _, problems = check_content(content_factory(first, second))
+    assert any("SAME_NAME is 0x80070643" in p.message for p in problems)
+
+
+def test_symbolic_name_as_code_resolves_through_other_entries(content_factory) -> None:
+    first = make_entry("first", codes=[{"code": "0x80070643", "name": "ERROR_INSTALL_FAILURE"}])
+    second = make_entry("second", codes=[{"code": "ERROR_INSTALL_FAILURE"}])
+    kb = load_knowledge_base(content_factory(first, second))
+    assert kb.by_id["second"].codes[0].value == 0x80070643
+
+
+def test_warnings_pass_unless_strict(content_factory, tmp_path: Path) -> None:
+    root = content_factory(make_entry())
+    (root / "prepare" / "sample-entry.yaml").rename(root / "prepare" / "misplaced.yml")
+    kb, problems = check_content(root)
+    assert kb is not None and [p.severity for p in problems] == ["warning"]
+    with pytest.raises(ValidationFailed):
+        load_knowledge_base(root, strict=True)
+
+
+def test_entry_in_wrong_folder_is_a_warning(content_factory) -> None:
+    root = content_factory(make_entry())
+    target = root / "activate" / "sample-entry.yaml"
+    target.parent.mkdir(exist_ok=True)
+    (root / "prepare" / "sample-entry.yaml").rename(target)
+    kb, problems = check_content(root)
+    assert kb is not None
+    assert [(p.field, p.severity) for p in problems] == [("phase", "warning")]
+    assert "prepare/" in problems[0].message
+
+
+def test_valid_content_builds_the_model(content_factory) -> None:
+    entry = make_entry(related=[], tags=["keys"])
+    kb = load_knowledge_base(content_factory(entry))
+    loaded = kb.by_id["sample-entry"]
+    assert loaded.codes[0].value == 0xC004F050
+    assert loaded.codes[0].name == "SL_E_INVALID_PRODUCT_KEY"
+    assert loaded.actions[0].command == "slmgr /ipk <key>"
+    assert kb.code_names == {"SL_E_INVALID_PRODUCT_KEY": 0xC004F050}
+
+
+def test_missing_content_folder(tmp_path: Path) -> None:
+    kb, problems = check_content(tmp_path / "nowhere")
+    assert kb is None and problems[0].message == "content folder not found"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="chmod does not remove read access on Windows")
+def test_unreadable_file_is_a_problem_not_a_crash(content_factory) -> None:
+    root = content_factory(make_entry())
+    target = root / "prepare" / "sample-entry.yaml"
+    target.chmod(0)
+    try:
+        if os.access(target, os.R_OK):  # root reads anything
+            pytest.skip("running as root")
+        _, problems = check_content(root)
+        assert any("cannot read" in p.message for p in problems)
+    finally:
+        target.chmod(0o644)
+
+
+def test_real_content_is_valid_and_complete(real_kb) -> None:
+    assert len(real_kb) == 25
+    sections = {e.source.section for e in real_kb}
+    assert len(sections) >= 23  # the two VAMT "product key is invalid" sections share a heading
+
+
+def test_real_entries_validate_against_the_json_schema() -> None:
+    import json
+
+    import jsonschema
+
+    schema = json.loads(
+        (Path(__file__).parent.parent / "build_kb/schema/entry.schema.json").read_text("utf-8")
+    )
+    files = sorted(p for p in (DATA.parent.parent / "content").rglob("*.yaml") if p.parent.name != "content")
+    assert len(files) == 25
+    for path in files:
+        jsonschema.validate(yaml.safe_load(path.read_text("utf-8")), schema)
+        assert path.read_text("utf-8").startswith("# yaml-language-server: $schema=")
