@@ -8,6 +8,7 @@ kill midway leaves the previous outputs exactly as they were.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
@@ -117,6 +118,17 @@ def _source_date(stamp: datetime) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
+class _WarningCollector(logging.Handler):
+    """Keeps MkDocs' warnings so a failed strict build can say what went wrong."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def build_site(options: BuildOptions, site_dir: Path, stamp: datetime) -> int:
     """Run MkDocs (strict) into `site_dir`; returns the number of HTML pages."""
     from mkdocs.commands.build import build as mkdocs_build
@@ -125,15 +137,19 @@ def build_site(options: BuildOptions, site_dir: Path, stamp: datetime) -> int:
 
     if not options.config_file.is_file():
         raise BuildError(f"{options.config_file.as_posix()} not found; run kb build from the project folder")
+    collector = _WarningCollector()
+    mkdocs_logger = logging.getLogger("mkdocs")
+    mkdocs_logger.addHandler(collector)
     try:
         with _source_date(stamp):
             config = load_config(config_file=str(options.config_file), site_dir=str(site_dir), strict=True)
             config.plugins["kb"].config["content"] = str(options.content_root.resolve())
             mkdocs_build(config)
     except MkDocsException as error:
-        raise BuildError(
-            f"site: {error.format_message() if hasattr(error, 'format_message') else error}"
-        ) from None
+        details = "\n".join(collector.messages)
+        raise BuildError(f"site: {error.format_message()}" + (f"\n{details}" if details else "")) from None
+    finally:
+        mkdocs_logger.removeHandler(collector)
     return sum(1 for _ in site_dir.rglob("*.html"))
 
 

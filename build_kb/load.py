@@ -158,15 +158,17 @@ def parse_yaml(text: str, shown: str) -> tuple[Document | None, list[Problem]]:
             return None, [Problem(shown, 1, 1, "(file)", "file is empty; expected a mapping of keys")]
         doc = Document(shown, None)
         _walk(node, (), doc, problems)
-        for mark in loader.alias_marks:
-            problems.append(
-                Problem(shown, *_position(mark), "(file)", "YAML aliases (*name) are not allowed")
-            )
+        if loader.alias_marks:
+            count = len(loader.alias_marks)
+            message = f"YAML aliases (*name) are not allowed; write the value out ({count} in this file)"
+            problems.append(Problem(shown, *_position(loader.alias_marks[0]), "(file)", message))
         if problems:
             return None, problems
         doc.data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        found = exc.problem_mark or exc.context_mark
+        # At the end of the file the problem mark says nothing; where the unclosed construct began does.
+        at_end = "end of stream" in (exc.problem or "")
+        found = (exc.context_mark if at_end else None) or exc.problem_mark or exc.context_mark
         line, column = _position(found) if found else (1, 1)
         reason = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
         return None, [Problem(shown, line, column, "(file)", f"invalid YAML: {reason}")]

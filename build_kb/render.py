@@ -106,7 +106,7 @@ def render_entry(entry: Entry, kb: KnowledgeBase) -> str:
         front_matter(entry.title, boost=2),
         f"# {md.text(entry.title)}",
         md.prose(entry.summary),
-        f"**Phase:** {where}  \n**Applies to:** {products}",
+        f"**Phase:** {where} · **Applies to:** {products}",
     ]
     if entry.codes:
         parts += ["## Error codes", *(code_notation_table(ref, source) for ref in entry.codes)]
@@ -118,9 +118,9 @@ def render_entry(entry: Entry, kb: KnowledgeBase) -> str:
     if entry.log_patterns:
         parts.append("## In the logs")
         for pattern in entry.log_patterns:
-            kind = "regular expression" if pattern.regex else "line containing"
-            log = f" in {WHERE_LABELS.get(pattern.log, pattern.log)}" if pattern.log else ""
-            parts.append(f"- {kind}{log}: {md.code_span(pattern.pattern)}")
+            kind = "a line matching the regular expression" if pattern.regex else "a line containing"
+            log = WHERE_LABELS.get(pattern.log, pattern.log) if pattern.log else "Any log"
+            parts.append(f"- {log}: {kind} {md.code_span(pattern.pattern)}")
     parts += ["## Why it happens", _bullets(md.prose(c) for c in entry.causes), "## What to do"]
     steps = []
     for number, action in enumerate(entry.actions, start=1):
@@ -141,7 +141,7 @@ def render_entry(entry: Entry, kb: KnowledgeBase) -> str:
         parts.append("## Corrections to the source")
         for fix in entry.corrections:
             body = (
-                f"The source says: {md.code_span(fix.source_says)}  \nCorrect: {md.code_span(fix.correct)}\n\n"
+                f"The source says: {md.code_span(fix.source_says)}\n\nCorrect: {md.code_span(fix.correct)}\n\n"
                 f"{md.prose(fix.why)}"
             )
             parts.append(f'!!! warning "Corrected"\n\n{md.indent(body)}')
@@ -162,7 +162,7 @@ def render_entry(entry: Entry, kb: KnowledgeBase) -> str:
         )
     tags = " ".join(f"[{md.text(t)}](../tags.md#{md.anchor(t)})" for t in entry.tags)
     source_line = f"**Source:** {md.text(entry.source.document)}, section “{md.text(entry.source.section)}”"
-    parts.append("---\n\n" + source_line + (f"  \n**Tags:** {tags}" if tags else ""))
+    parts.append("---\n\n" + source_line + (f"\n\n**Tags:** {tags}" if tags else ""))
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -171,9 +171,9 @@ def _entry_listing(entries: Iterable[Entry], source: str) -> str:
     for entry in entries:
         codes = " ".join(md.code_span(Code(ref.value).hex) for ref in entry.codes)
         lines.append(
-            f"- **{link(source, entry_page(entry.id), entry.title)}** {codes}  \n  {md.prose(entry.summary)}"
+            f"- **{link(source, entry_page(entry.id), entry.title)}** {codes}\n\n    {md.prose(entry.summary)}"
         )
-    return "\n".join(lines) or "*No entries yet.*"
+    return "\n\n".join(lines) or "*No entries yet.*"
 
 
 def render_phase(phase: Phase, kb: KnowledgeBase, method_id: str | None = None) -> str:

@@ -70,8 +70,9 @@ def _messages(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, 
             found.append(((*path, str(key)), f"unknown key '{key}'{extra}", True))
         return found
     if validator == "required":
-        missing = [k for k in expected if isinstance(value, dict) and k not in value]
-        return [(path, f"missing required key '{k}'", False) for k in missing]
+        # jsonschema reports each missing key as its own error, quoting it first in the message.
+        missing = error.message.split("'")[1] if error.message.count("'") >= 2 else "?"
+        return [(path, f"missing required key '{missing}'", False)]
     if validator == "type":
         wanted = " or ".join(
             _TYPE_NAMES.get(t, t) for t in ([expected] if isinstance(expected, str) else expected)
@@ -93,8 +94,8 @@ def _messages(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, 
 
 def schema_problems(doc: Document, name: str) -> list[Problem]:
     """Every way `doc` breaks the schema `name`, each at its position in the file."""
-    problems = []
+    problems: dict[Problem, None] = {}
     for error in _validator(name).iter_errors(doc.data):
         for path, message, key in _messages(error):
-            problems.append(doc.problem(path, message, key=key))
-    return problems
+            problems[doc.problem(path, message, key=key)] = None
+    return list(problems)

@@ -190,7 +190,8 @@ def _check_entry(
                 doc.problem(("method",), f"phase '{phase.id}' has no method '{method}'; known: {known}")
             )
         expected_folder = [phase.id, *([method] if method else [])]
-        if list(path.parent.parts[-len(expected_folder) :]) != expected_folder:
+        placed = list(path.parent.parts[-len(expected_folder) :]) == expected_folder
+        if not placed and not problems:
             folder = "/".join(expected_folder)
             problems.append(
                 doc.problem(("phase",), f"entry belongs in the folder {folder}/", severity="warning")

@@ -83,7 +83,7 @@ def search(watch: PageWatch, site: Path, query: str) -> list[str]:
     """Type `query` in Material's search box; return the result links, best first."""
     page = watch.page
     page.goto((site / "index.html").as_uri())
-    page.locator("label.md-header__button[for='__search']").first.click()
+    page.locator("input.md-search__input").click()
     box = page.locator("input.md-search__input")
     box.fill(query)
     page.locator(".md-search-result__item").first.wait_for(timeout=15_000)

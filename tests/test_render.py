@@ -99,7 +99,7 @@ def test_pages_cover_every_entry_phase_and_code(tmp_path: Path) -> None:
     assert {"codes/0xC004F050.md", "codes/0x80070643.md", "codes/index.md", "tags.md", "index.md"} <= set(
         pages
     )
-    assert "[Error: 0xC004F050 when installing the key](one.md)" in pages["entries/two.md"]
+    assert "[Error: 0xC004F050 when installing the key](../entries/one.md)" in pages["entries/two.md"]
     assert "Linked from:" in pages["entries/one.md"]
     flat = str(navigation(kb))
     assert "entries/one.md" in flat and "entries/two.md" in flat

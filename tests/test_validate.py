@@ -58,7 +58,8 @@ def test_problems_are_sorted_by_file_line_and_column(invalid_copy: Path) -> None
         ({"applies_to": ["product-z"]}, "applies_to[0]", "unknown product 'product-z'"),
         ({"related": ["sample-entry"]}, "related[0]", "cannot be related to itself"),
         ({"references": ["nope"]}, "references[0]", "unknown reference 'nope'"),
-        ({"codes": [{"code": "banana"}]}, "codes[0].code", "not an error code"),
+        ({"codes": [{"code": "banana"}]}, "codes[0].code", "unknown symbolic name"),
+        ({"codes": [{"code": "0x"}]}, "codes[0].code", "not an error code"),
         ({"codes": [{"code": "0x80070643"}, {"code": "80070643"}]}, "codes[1].code", "already listed"),
         (
             {"log_patterns": [{"pattern": "ESU: (", "regex": True}]},

@@ -1,0 +1,36 @@
+/*
+ * Lets the site search take error codes as people paste them.
+ *
+ * Material hands the typed text to lunr, where a leading "-" means "must not contain": searching for the
+ * signed decimal form of a code, such as -1073418160, would then list every page except the right one.
+ * This wraps Worker (loaded before Material's bundle, as a polyfill) and drops a minus sign that starts a
+ * number in outgoing search queries; the index splits on "-" anyway, so the digits alone find the page.
+ */
+(function () {
+  "use strict";
+  var QUERY_MESSAGE = 2; // Material's search worker protocol: { type: 2, data: "<query>" }
+  var BaseWorker = window.Worker;
+  if (!BaseWorker || BaseWorker.__kbQueryRewrite) {
+    return;
+  }
+
+  function rewrite(query) {
+    return query.replace(/(^|\s)[-\u2212](?=\d)/g, "$1");
+  }
+
+  function KbWorker(url, options) {
+    var worker = new BaseWorker(url, options);
+    var post = worker.postMessage.bind(worker);
+    worker.postMessage = function (message, transfer) {
+      if (message && message.type === QUERY_MESSAGE && typeof message.data === "string") {
+        message = { type: message.type, data: rewrite(message.data) };
+      }
+      return transfer === undefined ? post(message) : post(message, transfer);
+    };
+    return worker;
+  }
+  KbWorker.prototype = BaseWorker.prototype;
+  KbWorker.__kbQueryRewrite = true;
+  window.Worker = KbWorker;
+  window.kbRewriteSearchQuery = rewrite;
+})();
