@@ -44,7 +44,7 @@ def test_check_json(runner: CliRunner, content_factory) -> None:
     result = runner.invoke(cli, ["check", "--json", str(content_factory(make_entry(extra=1)))])
     data = json.loads(result.stdout)
     assert result.exit_code == 1 and data["valid"] is False
-    assert data["problems"][0]["field"] == "extra" and data["problems"][0]["line"] == 13
+    assert data["problems"][0]["field"] == "extra" and data["problems"][0]["line"] == 27
 
 
 def test_check_strict_fails_on_warnings(runner: CliRunner, content_factory) -> None:
