@@ -241,27 +241,26 @@ def render_code_index(kb: KnowledgeBase) -> str:
     """Every code, sorted, with its notations and links to its entries."""
     source = "codes/index.md"
     lines = [
-        "| Code | Signed | Unsigned | Win32 | Name | Facility | Entries |",
-        "|---|---|---|---|---|---|---|",
+        "| Code | Decimal (signed, unsigned) | Win32 | Name | Facility | Entries |",
+        "|---|---|---|---|---|---|",
     ]
     for row in code_rows(kb):
         code = Code(row["unsigned"])
         win32 = md.code_span(f"HRESULT_FROM_WIN32({row['win32']})") if row["win32"] is not None else ""
         names = "<br>".join(md.code_span(n) for n in row["names"])
         entries = "<br>".join(link(source, entry_page(e["id"]), e["title"]) for e in row["entries"])
-        cells = [link(source, code_page(code), code.hex), f"`{row['signed']}`", f"`{row['unsigned']}`", win32, names,
-                 f"{row['facility_number']} {row['facility']}", entries]  # fmt: skip
+        decimal = f"`{row['signed']}`<br>`{row['unsigned']}`"
+        facility = f"{row['facility_number']} {row['facility']}"
+        cells = [link(source, code_page(code), code.hex), decimal, win32, names, facility, entries]
         lines.append("| " + " | ".join(cells) + " |")
     intro = (
         "Every error code in the knowledge base. Each code has its own page at a stable address, "
         "`codes/0x........html`, to link from tickets."
     )
-    return (
-        "\n\n".join(
-            [front_matter("Error-code index", exclude=True), "# Error-code index", intro, "\n".join(lines)]
-        )
-        + "\n"
-    )
+    hide = "hide:\n  - navigation\n  - toc"
+    return "\n\n".join(
+        [front_matter("Error-code index", exclude=True, extra=hide), "# Error-code index", intro, "\n".join(lines)]
+    ) + "\n"
 
 
 def render_code(row: dict[str, object], kb: KnowledgeBase) -> str:
