@@ -249,15 +249,16 @@ def build(content_root: Path, site_dir: Path, dist_dir: Path, config_file: Path,
 
 
 def _register_optional_commands() -> None:
-    """Commands whose modules may carry heavier imports register themselves here, imported lazily inside."""
-    try:
-        from build_kb import search_commands
-    except ImportError:  # pragma: no cover - only while the module is being written
-        return
-    for name in ("lookup", "search", "triage", "index"):
-        command = getattr(search_commands, name, None)
-        if isinstance(command, click.Command):
-            cli.add_command(command)
+    """Add the search commands; their module imports whoosh only inside the commands that need it."""
+    from build_kb import search_commands
+
+    for command in (
+        search_commands.lookup,
+        search_commands.search,
+        search_commands.triage,
+        search_commands.index,
+    ):
+        cli.add_command(command)
 
 
 def main() -> None:

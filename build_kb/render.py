@@ -258,9 +258,17 @@ def render_code_index(kb: KnowledgeBase) -> str:
         "`codes/0x........html`, to link from tickets."
     )
     hide = "hide:\n  - navigation\n  - toc"
-    return "\n\n".join(
-        [front_matter("Error-code index", exclude=True, extra=hide), "# Error-code index", intro, "\n".join(lines)]
-    ) + "\n"
+    return (
+        "\n\n".join(
+            [
+                front_matter("Error-code index", exclude=True, extra=hide),
+                "# Error-code index",
+                intro,
+                "\n".join(lines),
+            ]
+        )
+        + "\n"
+    )
 
 
 def render_code(row: dict[str, object], kb: KnowledgeBase) -> str:

@@ -1,0 +1,268 @@
+"""The PDF runbook: the knowledge base as plain data, laid out by a Typst template and compiled in-process.
+
+`runbook_data` decides what the runbook shows (every code notation, labels, cross-references) and
+`templates/runbook.typ` only lays it out. All content reaches Typst as string values inside one data literal
+(`build_kb.typst_markup`), so no content string is ever read as Typst markup. The same knowledge base, build
+date and version give a byte-identical PDF: the only timestamp is the build date, and nothing random is used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from build_kb.codes import Code
+from build_kb.codetable import code_rows
+from build_kb.errors import BuildError
+from build_kb.model import CodeRef, Entry, KnowledgeBase, Method, Phase
+from build_kb.render import WHERE_LABELS
+from build_kb.typst_markup import markdown_nodes, typst_value
+
+TEMPLATE = "runbook.typ"
+
+
+@dataclass(frozen=True, slots=True)
+class RunbookInfo:
+    """What `build_runbook` wrote."""
+
+    path: Path
+    pages: int
+    """Number of pages."""
+    entry_pages: Mapping[str, int]
+    """The page each entry starts on, by entry id."""
+    size: int
+    """File size in bytes."""
+    warnings: tuple[str, ...] = ()
+    """Typst's warnings, if any (none are expected)."""
+
+
+def entry_label(entry_id: str) -> str:
+    """The Typst label of an entry's heading (also its PDF destination)."""
+    return f"entry-{entry_id}"
+
+
+def _utc(moment: datetime) -> datetime:
+    """A naive build date is taken as UTC, so the output never depends on the machine's time zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _code(ref: CodeRef) -> dict[str, Any]:
+    code = Code(ref.value)
+    # How the content shows the code, unless it is one of the notations printed anyway.
+    printed = {n.lower() for n in code.notations()}
+    shown = [s for s in dict.fromkeys((ref.code, *ref.shown_as)) if s.strip().lower() not in printed]
+    return {
+        "hex": code.hex,
+        "bare_hex": code.bare_hex,
+        "signed": str(code.signed),
+        "unsigned": str(code.unsigned),
+        "win32": None if code.win32 is None else str(code.win32),
+        "hresult_from_win32": None if code.win32 is None else f"HRESULT_FROM_WIN32({code.win32})",
+        "facility": f"{code.facility} ({code.facility_name})",
+        "names": list(ref.names),
+        "shown": shown,
+        "message": ref.message,
+        "note": markdown_nodes(ref.note) if ref.note else None,
+    }
+
+
+def _target(entry: Entry) -> dict[str, str]:
+    return {"id": entry.id, "label": entry_label(entry.id), "title": entry.title}
+
+
+def _entry(entry: Entry, kb: KnowledgeBase) -> dict[str, Any]:
+    phase = kb.phases_by_id[entry.phase]
+    method = phase.method(entry.method) if entry.method else None
+    escalation = entry.escalation
+    return {
+        **_target(entry),
+        "phase_title": phase.title,
+        "phase_short_title": phase.short_title,
+        "method_title": method.title if method else None,
+        "applies_to": [kb.products_by_id[p].name for p in entry.applies_to],
+        "summary": markdown_nodes(entry.summary),
+        "codes": [_code(ref) for ref in entry.codes],
+        "messages": [{"where": WHERE_LABELS.get(m.where, m.where), "text": m.text} for m in entry.messages],
+        "logs": [
+            {
+                "log": WHERE_LABELS.get(p.log, p.log) if p.log else "Any log",
+                "kind": "a line matching the regular expression" if p.regex else "a line containing",
+                "pattern": p.pattern,
+            }
+            for p in entry.log_patterns
+        ],
+        "causes": [markdown_nodes(c) for c in entry.causes],
+        "actions": [{"step": markdown_nodes(a.step), "command": a.command} for a in entry.actions],
+        "escalation": None
+        if escalation is None
+        else {
+            "contact": escalation.contact,
+            "collect": [markdown_nodes(c) for c in escalation.collect],
+            "note": markdown_nodes(escalation.note) if escalation.note else None,
+        },
+        "corrections": [
+            {"source_says": c.source_says, "correct": c.correct, "why": markdown_nodes(c.why)}
+            for c in entry.corrections
+        ],
+        "related": [_target(kb.by_id[r]) for r in entry.related],
+        "linked_from": [_target(e) for e in kb.backlinks.get(entry.id, ()) if e.id not in entry.related],
+        "references": [
+            {"title": r.title, "url": r.url, "note": r.note}
+            for r in (kb.references_by_id[ref] for ref in entry.references)
+        ],
+        "source": {"document": entry.source.document, "section": entry.source.section},
+        "tags": list(entry.tags),
+    }
+
+
+def _method(phase: Phase, method: Method) -> dict[str, Any]:
+    return {
+        "id": method.id,
+        "label": f"method-{phase.id}-{method.id}",
+        "title": method.title,
+        "summary": markdown_nodes(method.summary),
+    }
+
+
+def _phase(number: int, phase: Phase, kb: KnowledgeBase) -> dict[str, Any]:
+    entries = kb.phase_entries(phase.id)
+    # Entries without a method come first, directly under the phase; then each method in taxonomy order.
+    groups: list[dict[str, Any]] = [
+        {"method": None, "entries": [_entry(e, kb) for e in entries if e.method is None]}
+    ]
+    for method in phase.methods:
+        chosen = [_entry(e, kb) for e in entries if e.method == method.id]
+        groups.append({"method": _method(phase, method), "entries": chosen})
+    return {
+        "id": phase.id,
+        "number": number,
+        "label": f"phase-{phase.id}",
+        "title": phase.title,
+        "short_title": phase.short_title,
+        "summary": markdown_nodes(phase.summary),
+        "groups": [g for g in groups if g["method"] is not None or g["entries"]],
+    }
+
+
+def runbook_data(kb: KnowledgeBase, build_date: datetime, version: str) -> dict[str, Any]:
+    """Everything the template shows, as plain data (strings, numbers, lists, dictionaries).
+
+    Arguments:
+        kb: A validated knowledge base.
+        build_date: Printed on the cover (as a UTC date).
+        version: Printed on the cover and in every footer.
+
+    Returns:
+        A JSON-compatible dictionary; prose fields are Markdown nodes (`build_kb.typst_markup`).
+
+    Raises:
+        BuildError: an entry fits no phase or method of the taxonomy (validation rules this out).
+    """
+    codes = []
+    for row in code_rows(kb):
+        win32 = row["win32"]
+        codes.append(
+            {
+                "hex": row["hex"],
+                "signed": str(row["signed"]),
+                "unsigned": str(row["unsigned"]),
+                "win32": None if win32 is None else str(win32),
+                "hresult_from_win32": None if win32 is None else f"HRESULT_FROM_WIN32({win32})",
+                "names": row["names"],
+                "entries": [{"id": e["id"], "label": entry_label(e["id"])} for e in row["entries"]],
+            }
+        )
+    phases = [_phase(number, phase, kb) for number, phase in enumerate(kb.taxonomy.phases, start=1)]
+    placed = {e["id"] for p in phases for g in p["groups"] for e in g["entries"]}
+    if missing := [e.path for e in kb.entries if e.id not in placed]:
+        # Validation makes this impossible; never let an entry drop out of the runbook unnoticed.
+        raise BuildError(f"pdf: entries outside every phase and method of the taxonomy: {', '.join(missing)}")
+    return {
+        "title": kb.taxonomy.title,
+        "description": markdown_nodes(kb.taxonomy.description),
+        "keywords": ["troubleshooting", "runbook", kb.taxonomy.short_name],
+        "build_date": _utc(build_date).strftime("%Y-%m-%d"),
+        "version": version,
+        "products": [p.name for p in kb.taxonomy.products],
+        "counts": {"entries": len(kb), "phases": len(phases), "codes": len(codes)},
+        "phases": phases,
+        "codes": codes,
+    }
+
+
+def runbook_source(kb: KnowledgeBase, build_date: datetime, version: str) -> str:
+    """The complete Typst source of the runbook: the template followed by one call holding the data."""
+    template = resources.files("build_kb").joinpath("templates", TEMPLATE).read_text("utf-8")
+    data = typst_value(runbook_data(kb, build_date, version))
+    return f"{template}\n#runbook({data})\n"
+
+
+def build_runbook(
+    kb: KnowledgeBase, output: Path, *, build_date: datetime, version: str, tagged: bool = True
+) -> RunbookInfo:
+    """Typeset the runbook and write it to `output` atomically (a file beside it, then one rename).
+
+    Arguments:
+        kb: A validated knowledge base.
+        output: The PDF to write; its folder must exist.
+        build_date: The PDF's creation date and the date on the cover; the same date gives the same bytes.
+        version: Printed on the cover and in every footer.
+        tagged: Write a tagged (accessible) PDF; about 2.5 times larger.
+
+    Returns:
+        Page count, each entry's start page and the file size.
+
+    Raises:
+        BuildError: Typst failed, or the file could not be written; `output` is then left as it was.
+    """
+    source = runbook_source(kb, build_date, version)
+    pdf, info, messages = _compile(source, int(_utc(build_date).timestamp()), tagged)
+    unstable = [m for m in messages if "converge" in m]
+    if unstable:
+        raise BuildError(f"pdf: page numbers may be wrong, Typst reports: {unstable[0]}")
+    _write_atomically(output, pdf)
+    return RunbookInfo(
+        path=output,
+        pages=int(info["pages"]),
+        entry_pages={str(entry_id): int(page) for entry_id, page in info["entries"]},
+        size=len(pdf),
+        warnings=messages,
+    )
+
+
+def _compile(source: str, stamp: int, tagged: bool) -> tuple[bytes, dict[str, Any], tuple[str, ...]]:
+    """The PDF, the `<runbook-info>` metadata the template leaves, and Typst's warnings."""
+    import typst
+
+    with tempfile.TemporaryDirectory(prefix="kb-runbook-") as folder:
+        # A file in an empty folder of its own: queries need a path, and the document can reach no other file.
+        main = Path(folder) / "runbook.typ"
+        main.write_text(source, "utf-8")
+        try:
+            compiler = typst.Compiler(main, root=folder, font_paths=[], ignore_system_fonts=True)
+            pdf, warnings = compiler.compile_with_warnings(format="pdf", timestamp=stamp, pdf_tags=tagged)
+            info = json.loads(compiler.query("<runbook-info>", field="value", one=True, format="json"))
+        except RuntimeError as error:  # TypstError, or a bare RuntimeError from the binding itself
+            message = getattr(error, "message", None) or str(error)
+            hints = "".join(f"\n  hint: {hint}" for hint in getattr(error, "hints", None) or ())
+            raise BuildError(f"pdf: Typst could not typeset the runbook: {message}{hints}") from None
+    if not isinstance(pdf, bytes):
+        raise BuildError("pdf: Typst returned no PDF")
+    return pdf, info, tuple(str(w.message) for w in warnings)
+
+
+def _write_atomically(output: Path, data: bytes) -> None:
+    partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(output)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise BuildError(f"pdf: cannot write {output.as_posix()}: {error.strerror or error}") from None

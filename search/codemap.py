@@ -1,0 +1,190 @@
+"""The code map: plain JSON beside the whoosh index, so that `kb lookup` and `kb triage` never import whoosh.
+
+Layout of `codemap/` in a build:
+
+    NN.json        codes whose value % 64 == NN: {"<value>": {"names": [...], "entries": [hit summaries]}}
+    names.json     {"names": {NAME: value}, "literals": {shown_as text, lower-cased: value}}
+    triage.json    everything a log scan needs: names, codes -> entry ids, entry summaries, log patterns
+
+Sharding keeps an exact lookup to reading one small file however large the knowledge base grows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from build_kb.codes import Code, CodeSyntaxError, parse_code
+from search.results import CodeInfo, Hit, SearchResult
+from search.store import IndexBuild, IndexCorrupt
+
+if TYPE_CHECKING:
+    from build_kb.model import KnowledgeBase
+
+FOLDER = "codemap"
+SHARDS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class PatternRule:
+    """A log pattern and the entries declaring it."""
+
+    pattern: str
+    regex: bool
+    entries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TriageData:
+    """What a log scan needs to know about the knowledge base."""
+
+    names: Mapping[str, int]
+    """Symbolic names, upper-cased, with their values."""
+    codes: Mapping[int, tuple[str, ...]]
+    """Code value -> ids of the entries carrying it, in reading order."""
+    entries: Mapping[str, Hit]
+    """Entry id -> its result fields, in reading order."""
+    patterns: tuple[PatternRule, ...] = field(default=())
+
+    @classmethod
+    def from_kb(cls, kb: KnowledgeBase) -> TriageData:
+        """Take the data straight from a loaded knowledge base."""
+        rules: dict[tuple[str, bool], list[str]] = {}
+        for entry in kb.entries:
+            for item in entry.log_patterns:
+                ids = rules.setdefault((item.pattern, item.regex), [])
+                if entry.id not in ids:
+                    ids.append(entry.id)
+        return cls(
+            names=dict(kb.code_names),
+            codes={value: tuple(e.id for e in entries) for value, entries in kb.entries_by_code.items()},
+            entries={e.id: Hit.from_entry(e) for e in kb.entries},
+            patterns=tuple(PatternRule(p, r, tuple(ids)) for (p, r), ids in rules.items()),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for triage.json."""
+        return {
+            "names": dict(self.names),
+            "codes": {str(value): list(ids) for value, ids in self.codes.items()},
+            "entries": [hit.summary() for hit in self.entries.values()],
+            "patterns": [
+                {"pattern": r.pattern, "regex": r.regex, "entries": list(r.entries)} for r in self.patterns
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TriageData:
+        """Read back what `to_json` wrote."""
+        return cls(
+            names={str(k): int(v) for k, v in data["names"].items()},
+            codes={int(k): tuple(v) for k, v in data["codes"].items()},
+            entries={str(item["id"]): Hit.from_json(item) for item in data["entries"]},
+            patterns=tuple(
+                PatternRule(p["pattern"], bool(p["regex"]), tuple(p["entries"])) for p in data["patterns"]
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Symbolic names and literal strings that stand for codes."""
+
+    names: Mapping[str, int]
+    literals: Mapping[str, int]
+
+
+def _shard(value: int) -> str:
+    return f"{value % SHARDS:02d}.json"
+
+
+def write_codemap(kb: KnowledgeBase, build_path: Path) -> None:
+    """Write the code map of `kb` into the build folder `build_path`."""
+    folder = build_path / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    shards: dict[str, dict[str, Any]] = {_shard(n): {} for n in range(SHARDS)}
+    literals: dict[str, int] = {}
+    for value, entries in kb.entries_by_code.items():
+        refs = kb.code_refs(value)
+        shards[_shard(value)][str(value)] = {
+            "names": list(dict.fromkeys(name for ref in refs for name in ref.names)),
+            "entries": [Hit.from_entry(e).summary() for e in entries],
+        }
+        for ref in refs:
+            for text in (ref.code, *ref.shown_as):
+                literals.setdefault(text.strip().casefold(), value)
+    for name, codes in shards.items():
+        _write_json(folder / name, codes)
+    _write_json(folder / "names.json", {"names": dict(kb.code_names), "literals": literals})
+    _write_json(folder / "triage.json", TriageData.from_kb(kb).to_json())
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8")
+
+
+def _read_json(path: Path) -> Any:
+    """Parsed JSON; FileNotFoundError passes through (the build may have been swapped away)."""
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as error:
+        raise IndexCorrupt(f"unreadable code map {path.as_posix()}: {error}") from None
+
+
+def read_code(build: IndexBuild, value: int) -> tuple[tuple[str, ...], tuple[Hit, ...]] | None:
+    """(names, entries) of a code value, or None when no entry carries it."""
+    data = _read_json(build.path / FOLDER / _shard(value))
+    try:
+        item = data.get(str(value)) if isinstance(data, dict) else None
+        if item is None:
+            return None
+        return tuple(item["names"]), tuple(Hit.from_json(e) for e in item["entries"])
+    except (KeyError, TypeError, AttributeError) as error:
+        raise IndexCorrupt(f"malformed code map entry for {value}: {error}") from None
+
+
+def read_names(build: IndexBuild) -> Names:
+    """Symbolic names and literal strings of every code in the knowledge base."""
+    data = _read_json(build.path / FOLDER / "names.json")
+    try:
+        return Names(dict(data["names"]), dict(data["literals"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise IndexCorrupt(f"malformed names.json: {error}") from None
+
+
+def read_triage(build: IndexBuild) -> TriageData:
+    """Everything a log scan needs."""
+    data = _read_json(build.path / FOLDER / "triage.json")
+    try:
+        return TriageData.from_json(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise IndexCorrupt(f"malformed triage.json: {error}") from None
+
+
+def lookup(build: IndexBuild, text: str) -> SearchResult:
+    """Every entry carrying the code written in `text`, in any notation, and the code decoded.
+
+    Numeric notations are tried first, reading a single shard; names and the content's literal strings
+    (`shown_as`) are read only when that finds nothing.
+
+    Raises:
+        CodeSyntaxError: `text` is no code in any notation and no name or literal the content declares.
+    """
+    query = text.strip()
+    try:
+        code: Code | None = parse_code(query)
+    except CodeSyntaxError:
+        code = None
+    found = read_code(build, code.value) if code else None
+    if code is None or found is None:
+        names = read_names(build)
+        literal = names.literals.get(query.strip("'\"`").casefold())
+        code = Code(literal) if literal is not None else code or parse_code(query, names.names)
+        found = read_code(build, code.value)
+    entry_names, hits = found or ((), ())
+    return SearchResult(query, CodeInfo.decode(code, entry_names), hits, known=bool(hits))

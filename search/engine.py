@@ -1,0 +1,48 @@
+"""whoosh, imported in one place and about twice as fast; the rest of `search/` takes whoosh names from here.
+
+whoosh 2.7 drags in two heavy modules it does not need for searching: `urllib.request` (whoosh.compat
+imports `urlretrieve` for a download helper) and the `cached_property` backport, which imports asyncio.
+Together they are about half of whoosh's import time, and every `kb search` pays it. While whoosh
+imports, light stand-ins take their place: `functools.cached_property` (the same semantics for whoosh's one
+use, on `SegmentReader`) and a `urlretrieve` that refuses to run. The stand-ins leave `sys.modules` right
+after, so any later import anywhere gets the real modules. If whoosh was imported before, nothing changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import types
+
+
+def _no_downloads(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("whoosh's download helper is not available in kb")
+
+
+def _import_whoosh() -> None:
+    if "whoosh.index" in sys.modules:
+        return
+    stand_ins: dict[str, types.ModuleType] = {}
+    for name, attributes in (
+        ("cached_property", {"cached_property": functools.cached_property}),
+        ("urllib.request", {"urlretrieve": _no_downloads}),
+    ):
+        if name not in sys.modules:
+            stand_ins[name] = types.ModuleType(name)
+            stand_ins[name].__dict__.update(attributes)
+    sys.modules.update(stand_ins)
+    try:
+        import whoosh.index
+        import whoosh.searching  # noqa: F401
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
+
+_import_whoosh()
+
+from whoosh import analysis, fields, index  # noqa: E402
+from whoosh.query import AndMaybe, DefaultOr, Or, Phrase, Query, Term  # noqa: E402
+
+__all__ = ["AndMaybe", "DefaultOr", "Or", "Phrase", "Query", "Term", "analysis", "fields", "index"]

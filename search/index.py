@@ -1,0 +1,158 @@
+"""Build the whoosh index (and the code map beside it) from a validated knowledge base.
+
+Every whoosh import of the project lives in `search/` (through `search.engine`); this module and
+`search.query` are the only users, and nothing imports them at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from build_kb.codes import Code
+from search.codemap import write_codemap
+from search.engine import analysis, fields, index
+from search.results import Hit
+from search.store import (
+    FORMAT,
+    IndexBuild,
+    Manifest,
+    commit_build,
+    content_fingerprint,
+    install_index,
+    staging_folder,
+    stat_signature,
+)
+
+if TYPE_CHECKING:
+    from build_kb.model import Entry, KnowledgeBase
+
+__all__ = ["TEXT_FIELDS", "WHOOSH", "build_index", "install_index", "make_schema", "notations"]
+
+WHOOSH = "whoosh"
+"""The whoosh index's folder inside a build."""
+
+TEXT_FIELDS = ("title", "messages", "summary", "patterns", "body")
+"""Free-text fields, most telling first."""
+
+# whoosh's list drops "not" and "no", which carry the meaning of many messages ("not applicable").
+_STOP_WORDS = analysis.STOP_WORDS - {"not", "no", "can", "will"}
+
+
+def make_schema() -> fields.Schema:
+    """The index schema; field boosts favour the title and the messages a user pastes."""
+    words = analysis.StemmingAnalyzer(stoplist=_STOP_WORDS)
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        hit=fields.STORED(),
+        codes=fields.KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=3.0),
+        title=fields.TEXT(analyzer=words, field_boost=4.0),
+        messages=fields.TEXT(analyzer=words, field_boost=4.0),
+        summary=fields.TEXT(analyzer=words, field_boost=2.0),
+        patterns=fields.TEXT(analyzer=words, field_boost=2.0),
+        body=fields.TEXT(analyzer=words, field_boost=1.0),
+        phase=fields.ID(stored=True),
+        method=fields.ID(stored=True),
+        tags=fields.KEYWORD(lowercase=True, commas=True, stored=True),
+    )
+
+
+def notations(entry: Entry) -> list[str]:
+    """Every string that stands for one of the entry's codes, lower-cased, without spaces or commas.
+
+    Each code's notations (hex, bare hex, signed, unsigned, HRESULT_FROM_WIN32(n), Win32 number), its
+    symbolic names and aliases, the notation the entry writes and its `shown_as` literal strings.
+    """
+    found: dict[str, None] = {}
+    for ref in entry.codes:
+        for text in (*Code(ref.value).notations(), *ref.names, ref.code, *ref.shown_as):
+            cleaned = "".join(text.split()).replace(",", "").lower()
+            if cleaned:
+                found[cleaned] = None
+    return list(found)
+
+
+def _body(entry: Entry, kb: KnowledgeBase) -> str:
+    """Causes, actions, commands, code messages and notes, escalation and corrections as one text."""
+    parts: list[str] = [*entry.causes]
+    for action in entry.actions:
+        parts += [action.step, action.command or ""]
+    for ref in entry.codes:
+        parts += [ref.message or "", ref.note or ""]
+    if entry.escalation:
+        parts += [entry.escalation.contact, *entry.escalation.collect, entry.escalation.note or ""]
+    for correction in entry.corrections:
+        parts += [correction.source_says, correction.correct, correction.why]
+    phase = kb.phases_by_id.get(entry.phase)
+    method = phase.method(entry.method) if phase and entry.method else None
+    parts += [phase.title if phase else "", method.title if method else "", entry.source.section]
+    parts += [" ".join(tag.replace("-", " ") for tag in entry.tags)]
+    return "\n".join(part for part in parts if part)
+
+
+def documents(kb: KnowledgeBase) -> Iterator[dict[str, Any]]:
+    """One whoosh document per entry."""
+    for entry in kb.entries:
+        yield {
+            "id": entry.id,
+            "hit": json.dumps(Hit.from_entry(entry).summary(), ensure_ascii=False),
+            "codes": ",".join(notations(entry)),
+            "title": entry.title,
+            "messages": "\n".join(m.text for m in entry.messages),
+            "summary": entry.summary,
+            "patterns": "\n".join(p.pattern for p in entry.log_patterns),
+            "body": _body(entry, kb),
+            "phase": entry.phase,
+            "method": entry.method or "",
+            "tags": ",".join(entry.tags),
+        }
+
+
+def build_index(
+    kb: KnowledgeBase,
+    index_root: Path,
+    *,
+    content_root: Path | None = None,
+    content_state: tuple[str, str] | None = None,
+) -> Path:
+    """Build the whoosh index and the code map of `kb` as a new build under `index_root` and make it current.
+
+    Readers keep seeing the previous build until the pointer file is swapped; the previous build is kept
+    and older ones are deleted.
+
+    Arguments:
+        kb: The validated knowledge base.
+        index_root: The index folder (`dist/index` by default); created when missing.
+        content_root: The content folder `kb` was loaded from; its fingerprint is recorded so that the
+            commands notice when the content changes. Without it the index is never considered stale.
+        content_state: (stat signature, fingerprint) of the content taken before `kb` was loaded, if known.
+
+    Returns:
+        The new build's folder.
+    """
+    if content_state is None and content_root is not None:
+        content_state = (stat_signature(content_root), content_fingerprint(content_root))
+    signature, fingerprint = content_state or (None, None)
+    staged = staging_folder(index_root)
+    try:
+        write_codemap(kb, staged)
+        (staged / WHOOSH).mkdir()
+        whoosh_index = index.create_in(str(staged / WHOOSH), make_schema())
+        writer = whoosh_index.writer(limitmb=256)
+        try:
+            for document in documents(kb):
+                writer.add_document(**document)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        whoosh_index.close()
+        Manifest(FORMAT, len(kb), fingerprint, signature).write(staged / "manifest.json")
+        build: IndexBuild = commit_build(index_root, staged)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    return build.path

@@ -1,0 +1,300 @@
+"""Free-text search: queries are built by hand from Term, Or, AndMaybe and Phrase, never parsed.
+
+Pasted messages are full of quotes, colons, parentheses, `NOT`, `*` and `?`; whoosh's query parser would
+turn those into operators, match everything or raise. Here the text is only ever analysed into words with
+the index's own analyzer, so no input has any syntax.
+
+Ranking: codes first. When the text holds a code the knowledge base knows (or a literal string an entry
+declares for one), the results are the entries carrying it and the words only re-rank them; otherwise
+the words are searched. Words are weighted by rarity, and for long pastes only the rarest few are
+searched, within a budget of postings: an OR of every word of a long message is two orders of magnitude
+slower and no better. Runs of the pasted words found verbatim in a title or message add a phrase boost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import pickle
+import re
+import struct
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from build_kb.codes import Code, CodeSyntaxError, extract_codes, parse_code
+from search.codemap import read_code, read_names
+from search.engine import AndMaybe, DefaultOr, Or, Phrase, Query, Term
+from search.engine import index as whoosh_index
+from search.index import TEXT_FIELDS, WHOOSH
+from search.results import CodeInfo, Hit, SearchResult
+from search.store import IndexBuild, IndexCorrupt
+
+MAX_QUERY_CHARS = 20_000
+"""Longer text is cut: the start of a paste identifies it as well as the whole."""
+MAX_WORDS = 400
+"""Distinct words looked up in the index, in order of appearance."""
+RAREST = 8
+"""Most words searched; for a long paste, the rarest third of its words up to this many."""
+POSTINGS_BUDGET = 300
+"""Postings a long paste's terms may read (or 5 % of the entries, if more); see `_budgeted`."""
+PHRASE_WORDS = 12
+"""A query this short is also searched as one phrase; longer ones as short windows around rare words."""
+WINDOW = 4
+PHRASE_BOOST = 3.0
+PHRASE_FIELDS = ("title", "messages")
+
+# What an unreadable whoosh index raises (it has no checksums): any of these while opening or searching
+# means a rebuild, not a traceback.
+CORRUPTION: tuple[type[BaseException], ...] = (
+    whoosh_index.IndexError,
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    struct.error,
+    pickle.UnpicklingError,
+    zlib.error,
+    OverflowError,
+    MemoryError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """The word part of a query: one Term per (rare word, field holding it), and phrase boosts."""
+
+    terms: list[Query]
+    phrases: list[Query]
+
+    def query(self) -> Query:
+        """The words as a query of their own: any of the terms, boosted where a phrase matches too."""
+        if not self.terms:
+            return Or(self.phrases)
+        # The phrases only re-rank what the terms found: a lazy union is checked on those entries alone.
+        return AndMaybe(Or(self.terms), DefaultOr(self.phrases)) if self.phrases else Or(self.terms)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NAME_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+")
+_LITERAL = re.compile(r"[^\s'\"`,;]+")
+_NOTATION_LIKE = re.compile(r"[0-9_]")
+_LITERAL_EDGES = ".:;!?()[]{}<>"
+
+
+def clean_text(text: str) -> str:
+    """The text, cut to `MAX_QUERY_CHARS`, with lone surrogates and control characters replaced."""
+    text = text[:MAX_QUERY_CHARS].encode("utf-8", "replace").decode("utf-8")
+    return _CONTROL.sub(" ", text)
+
+
+def _corrupt(error: BaseException) -> IndexCorrupt:
+    return IndexCorrupt(f"unreadable search index ({type(error).__name__}: {error})")
+
+
+class IndexSearcher:
+    """An open index for several queries in a row (a benchmark, a test); `search` opens one per query.
+
+    Raises:
+        FileNotFoundError: the build's index folder is gone (a rebuild swapped it away).
+        IndexCorrupt: the index cannot be read.
+    """
+
+    def __init__(self, build: IndexBuild) -> None:
+        folder = build.path / WHOOSH
+        if not folder.is_dir():
+            raise FileNotFoundError(folder)
+        self.build = build
+        try:
+            self.index = whoosh_index.open_dir(str(folder))
+            self.searcher = self.index.searcher()
+        except CORRUPTION as error:
+            raise _corrupt(error) from None
+
+    def __enter__(self) -> IndexSearcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the index files (Windows cannot delete an old build while they are open)."""
+        self.searcher.close()
+        self.index.close()
+
+    def search(self, text: str, *, limit: int = 10) -> SearchResult:
+        """Entries for free text or a pasted message, best first; no input raises."""
+        try:
+            return _Search(self.searcher, self.build).run(clean_text(text), max(1, limit))
+        except CORRUPTION as error:
+            if isinstance(error, FileNotFoundError):
+                raise
+            raise _corrupt(error) from None
+
+
+def search(build: IndexBuild, text: str, *, limit: int = 10) -> SearchResult:
+    """Entries for free text or a pasted message, best first.
+
+    Raises:
+        FileNotFoundError: the build's index folder is gone (a rebuild swapped it away).
+        IndexCorrupt: the index cannot be read.
+    """
+    with IndexSearcher(build) as searcher:
+        return searcher.search(text, limit=limit)
+
+
+class _Search:
+    """One query against an open searcher."""
+
+    def __init__(self, searcher: Any, build: IndexBuild) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.build = build
+
+    def run(self, text: str, limit: int) -> SearchResult:
+        matches = self._codes(text)
+        codes = list(dict.fromkeys(code for code, _ in matches))
+        known = [c for c in codes if self.reader.doc_frequency("codes", c.hex.lower())]
+        literals = self._literals(text, {c.hex.lower() for c in known})
+        code_terms = [c.hex.lower() for c in known] + literals
+        # Words that only spell a known code are already searched as the code; they must not re-rank.
+        spelled = [written for code, written in matches if code in known] + literals
+        words = self._words(self._analyse(text), set(self._analyse(" ".join(spelled))))
+        hits: dict[str, Hit] = {}
+        if code_terms:
+            primary: Query = Or([Term("codes", term) for term in dict.fromkeys(code_terms)])
+            # A lazy union, so that only the few entries carrying the code are scored for the words.
+            ranking = DefaultOr([*words.terms, *words.phrases]) if words else None
+            self._collect(AndMaybe(primary, ranking) if ranking else primary, limit, hits)
+        elif words:
+            self._collect(words.query(), limit, hits)
+        shown = known[0] if known else self._literal_code(literals) or (codes[0] if codes else None)
+        info = None
+        if shown is not None:
+            found = read_code(self.build, shown.value)
+            info = CodeInfo.decode(shown, found[0] if found else ())
+        return SearchResult(text.strip(), info, tuple(hits.values()), known=bool(known or literals))
+
+    def _analyse(self, text: str) -> list[str]:
+        """The words of `text` as the index holds them (lower-cased, stemmed, without stop words)."""
+        return [token.text for token in self.searcher.schema["messages"].analyzer(text)]
+
+    def _collect(self, query: Query, limit: int, hits: dict[str, Hit]) -> None:
+        for result in self.searcher.search(query, limit=limit):
+            summary = json.loads(result["hit"])
+            hits.setdefault(summary["id"], Hit.from_json(summary, float(result.score)))
+
+    def _codes(self, text: str) -> list[tuple[Code, str]]:
+        """(code, as written) for each failure code in the text; or, when the whole text is one code, that
+        code (even S_OK)."""
+        names = read_names(self.build).names if _NAME_LIKE.search(text) else None
+        found = [(match.code, match.text) for match in extract_codes(text, names)]
+        if not found:
+            with contextlib.suppress(CodeSyntaxError):
+                found = [(parse_code(text, names), text)]
+        return found
+
+    def _literal_code(self, terms: list[str]) -> Code | None:
+        """The code the first literal notation stands for."""
+        if not terms:
+            return None
+        names = read_names(self.build)
+        value = names.literals.get(terms[0], names.names.get(terms[0].upper()))
+        if value is not None:
+            return Code(value)
+        try:
+            return parse_code(terms[0])
+        except CodeSyntaxError:
+            return None
+
+    def _literals(self, text: str, seen: set[str]) -> list[str]:
+        """Words of the text that are literally a notation in the index (a name, `shown_as`, `1633`)."""
+        found: list[str] = []
+        for token in dict.fromkeys(_LITERAL.findall(text[:MAX_QUERY_CHARS])):
+            if not _NOTATION_LIKE.search(token):
+                continue  # plain words are no notation; skipping them keeps long pastes cheap
+            for candidate in dict.fromkeys((token.lower(), token.lower().strip(_LITERAL_EDGES))):
+                # Short bare numbers are too common in text ("step 5") to stand for Win32 codes alone.
+                if not candidate or candidate in seen or (candidate.isdigit() and len(candidate) < 4):
+                    continue
+                if self.reader.doc_frequency("codes", candidate):
+                    seen.add(candidate)
+                    found.append(candidate)
+            if len(found) >= RAREST:
+                break
+        return found
+
+    def _words(self, sequence: Sequence[str], exclude: set[str]) -> _Words | None:
+        """The rarest words of the text over the text fields, and phrase boosts; None when no word is indexed.
+
+        Words in `exclude` are left out of the terms but still count in phrases.
+        """
+        order: dict[str, int] = {}
+        for word in sequence:
+            if len(order) >= MAX_WORDS:
+                break
+            order.setdefault(word, len(order))
+        fields_of: dict[str, dict[str, int]] = {}
+        for word in order:
+            counts = {name: self.reader.doc_frequency(name, word) for name in TEXT_FIELDS}
+            if any(counts.values()):
+                fields_of[word] = {name: count for name, count in counts.items() if count}
+        frequency = {word: sum(counts.values()) for word, counts in fields_of.items()}
+        candidates = sorted(
+            (word for word in frequency if word not in exclude),
+            key=lambda word: (frequency[word], order[word]),
+        )
+        if len(sequence) <= PHRASE_WORDS:  # a short query says exactly what it wants: every word counts
+            chosen = candidates[:RAREST]
+            terms: list[Query] = [Term(name, word) for word in chosen for name in fields_of[word]]
+        else:  # a long paste repeats common words; its rarest third (3 to RAREST words) identifies it
+            chosen = candidates[: max(3, min(RAREST, len(candidates) // 3))]
+            terms = self._budgeted(chosen, fields_of)
+        phrases = self._phrases(sequence, chosen, fields_of) if fields_of else []
+        return _Words(terms, phrases) if terms or phrases else None
+
+    def _budgeted(self, words: list[str], fields_of: dict[str, dict[str, int]]) -> list[Query]:
+        """Terms for (word, field) pairs, rarest first, while their postings fit the budget (at least one).
+
+        Scoring costs a few microseconds per posting; a word found in most entries' bodies adds thousands of
+        postings and almost nothing to the ranking.
+        """
+        budget = max(POSTINGS_BUDGET, self.reader.doc_count_all() // 20)
+        pairs = sorted(
+            (count, index, name, word)
+            for index, word in enumerate(words)
+            for name, count in fields_of[word].items()
+        )
+        terms: list[Query] = []
+        spent = 0
+        for count, _, name, word in pairs:
+            if terms and spent + count > budget:
+                break
+            terms.append(Term(name, word))
+            spent += count
+        return terms
+
+    @staticmethod
+    def _phrases(
+        sequence: Sequence[str], chosen: list[str], fields_of: dict[str, dict[str, int]]
+    ) -> list[Query]:
+        """Phrase queries for the whole short text, or for a few words around each of the rarest words."""
+        words = list(sequence)
+        windows: list[tuple[str, ...]] = []
+        if 2 <= len(words) <= PHRASE_WORDS:
+            windows.append(tuple(words))
+        elif len(words) > PHRASE_WORDS:
+            for word in chosen[:3]:
+                at = words.index(word)
+                start = max(0, min(at - WINDOW // 2, len(words) - WINDOW))
+                windows.append(tuple(words[start : start + WINDOW]))
+        return [
+            Phrase(name, list(window), boost=PHRASE_BOOST)
+            for window in dict.fromkeys(windows)
+            for name in PHRASE_FIELDS
+            if all(name in fields_of.get(word, ()) for word in window)
+        ]

@@ -1,0 +1,154 @@
+"""What searches return: typed, immutable results with the exact JSON shape scripts rely on.
+
+No whoosh here: the code map, the whoosh search and log triage all produce these, and only the commands
+format them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from build_kb.codes import Code
+
+if TYPE_CHECKING:
+    from build_kb.model import Entry
+
+
+def entry_url(entry_id: str) -> str:
+    """An entry's page relative to the site root (the site is built with `use_directory_urls: false`)."""
+    return f"entries/{entry_id}.html"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One entry in a result list."""
+
+    id: str
+    title: str
+    phase: str
+    codes: tuple[str, ...]
+    """Canonical hex of every code the entry carries (`0xC004F050`), in the entry's order."""
+    source: str
+    """The heading of the source document the entry comes from."""
+    url: str
+    """The entry's page, relative to the site root."""
+    score: float
+    """Relevance; results come ordered best first, and the order is what counts."""
+
+    @classmethod
+    def from_entry(cls, entry: Entry, score: float = 1.0) -> Hit:
+        """The result fields of an entry."""
+        codes = tuple(dict.fromkeys(Code(ref.value).hex for ref in entry.codes))
+        return cls(
+            entry.id, entry.title, entry.phase, codes, entry.source.section, entry_url(entry.id), score
+        )
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], score: float = 1.0) -> Hit:
+        """A hit from the stored summary written by `summary()`."""
+        return cls(
+            str(data["id"]),
+            str(data["title"]),
+            str(data["phase"]),
+            tuple(str(c) for c in data["codes"]),
+            str(data["source"]),
+            str(data["url"]),
+            score,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Every field but the score, for storing beside the index."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "phase": self.phase,
+            "codes": list(self.codes),
+            "source": self.source,
+            "url": self.url,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The result object of the JSON output."""
+        return {**self.summary(), "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    """A code decoded for display: every notation a user needs to recognise it."""
+
+    hex: str
+    signed: int
+    unsigned: int
+    facility: str
+    facility_number: int
+    win32: int | None
+    names: tuple[str, ...]
+    """Symbolic names the knowledge base gives the code (empty when it does not know it)."""
+
+    @classmethod
+    def decode(cls, code: Code, names: Iterable[str] = ()) -> CodeInfo:
+        """Decode `code`, naming it with `names`."""
+        return cls(
+            code.hex,
+            code.signed,
+            code.unsigned,
+            code.facility_name,
+            code.facility,
+            code.win32,
+            tuple(dict.fromkeys(names)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The `code` object of the JSON output."""
+        return {
+            "hex": self.hex,
+            "signed": self.signed,
+            "unsigned": self.unsigned,
+            "facility": self.facility,
+            "win32": self.win32,
+            "names": list(self.names),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """The answer to `kb lookup` or `kb search`."""
+
+    query: str
+    code: CodeInfo | None
+    """The code the query is or contains, decoded; None when it holds no code."""
+    hits: tuple[Hit, ...]
+    known: bool = False
+    """Whether the knowledge base has entries for `code`."""
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"query", "code", "results"}`."""
+        return {
+            "query": self.query,
+            "code": self.code.to_json() if self.code else None,
+            "results": [hit.to_json() for hit in self.hits],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A log line that points at entries."""
+
+    line: int
+    """1-based line number."""
+    text: str
+    """The line, without its line end, shortened when very long."""
+    codes: tuple[str, ...]
+    """Canonical hex of the failure codes on the line."""
+    hits: tuple[Hit, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """A `findings` item of the JSON output."""
+        return {
+            "line": self.line,
+            "text": self.text,
+            "codes": list(self.codes),
+            "results": [hit.to_json() for hit in self.hits],
+        }

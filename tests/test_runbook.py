@@ -1,0 +1,386 @@
+"""The PDF runbook (`build_kb.runbook`): structure, page numbers, code notations, reproducibility, escaping."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+import subprocess
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from build_kb import markdown_text as md
+from build_kb import runbook
+from build_kb.codes import Code
+from build_kb.errors import BuildError
+from build_kb.model import KnowledgeBase
+from build_kb.runbook import RunbookInfo, build_runbook, runbook_data, runbook_source
+from build_kb.validate import load_knowledge_base
+from tests.helpers import TAXONOMY, make_entry, synthetic_entries, write_content
+
+BUILD_DATE = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+VERSION = "1.2.3+test"
+TOC_LINE = re.compile(r"^(?P<title>.*?)[\s.]*\u2060?\s*(?P<page>\d+)$")
+
+
+@dataclass
+class Built:
+    kb: KnowledgeBase
+    info: RunbookInfo
+    pages: list[str]
+    """pdftotext -raw of each page; index 0 is page 1."""
+
+    def start_page(self, title: str) -> int:
+        """The first page whose running header (its first line) begins with `title`, found from the text alone."""
+        found = [n for n, text in enumerate(self.pages, start=1) if text.lstrip().startswith(title)]
+        assert found, f"no page has the header {title!r}"
+        return found[0]
+
+    def entry_text(self, entry_id: str) -> str:
+        """The text of an entry's pages, lines joined with spaces (pdftotext breaks long lines)."""
+        start = self.info.entry_pages[entry_id]
+        title = self.kb.by_id[entry_id].title
+        end = start
+        while end < len(self.pages) and self.pages[end].lstrip().startswith(title):
+            end += 1
+        return " ".join(" ".join(self.pages[start - 1 : end]).split())
+
+
+def pdf_pages(path: Path) -> list[str]:
+    # -raw keeps the content order and the spaces; the default layout mode drops spaces around a hyphen.
+    text = subprocess.run(
+        ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return text.split("\f")[:-1]
+
+
+def build(kb: KnowledgeBase, path: Path, **kwargs: Any) -> Built:
+    info = build_runbook(kb, path, build_date=kwargs.pop("build_date", BUILD_DATE), version=VERSION, **kwargs)
+    return Built(kb, info, pdf_pages(path))
+
+
+def _entries() -> list[dict[str, Any]]:
+    entries = synthetic_entries(14)
+    # A code carried by two entries, so the index must list two pages for it.
+    entries[7]["codes"].append({"code": entries[4]["codes"][0]["code"]})
+    # A long entry, so the running header must repeat on its second page.
+    entries[5]["actions"] = [
+        {"step": f"Step {n}: " + "check the service and the network. " * 6} for n in range(40)
+    ]
+    return entries
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    folder = tmp_path_factory.mktemp("runbook")
+    kb = load_knowledge_base(write_content(folder / "content", _entries()))
+    return build(kb, folder / "runbook.pdf")
+
+
+def _page_number(reader: PdfReader, destination: Any) -> int:
+    """The 1-based page a bookmark or named destination points to."""
+    index = reader.get_destination_page_number(destination)
+    assert index is not None
+    return index + 1
+
+
+def _flatten(outline: list[Any]) -> list[Any]:
+    items = []
+    for item in outline:
+        items.extend(_flatten(item) if isinstance(item, list) else [item])
+    return items
+
+
+def test_outline_has_every_phase_method_and_entry(built: Built) -> None:
+    """Bookmarks: one per phase, method and entry, each pointing at the page the entry starts on."""
+    reader = PdfReader(built.info.path)
+    items = {item.title: _page_number(reader, item) for item in _flatten(reader.outline)}
+    for phase in built.kb.taxonomy.phases:
+        assert phase.title in items
+        for method in phase.methods:
+            assert method.title in items
+    for entry in built.kb.entries:
+        assert items[entry.title] == built.start_page(entry.title) == built.info.entry_pages[entry.id]
+    assert "Error-code index" in items
+
+
+def test_phases_in_taxonomy_order_each_entry_on_its_own_page(built: Built) -> None:
+    reader = PdfReader(built.info.path)
+    top = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert top == [p["title"] for p in TAXONOMY["phases"]] + ["Error-code index"]
+    starts = [built.info.entry_pages[e.id] for e in built.kb.entries]
+    assert starts == sorted(starts)
+    assert len(set(starts)) == len(starts)
+
+
+def test_info_matches_the_pdf(built: Built) -> None:
+    assert built.info.pages == len(PdfReader(built.info.path).pages) == len(built.pages)
+    assert built.info.size == built.info.path.stat().st_size
+    assert built.info.warnings == ()
+    assert set(built.info.entry_pages) == {e.id for e in built.kb.entries}
+
+
+def test_every_code_in_every_notation_on_its_entry_page(built: Built) -> None:
+    """pdftotext finds each code as hex, bare hex, signed, unsigned, Win32 forms and names where it is listed."""
+    for entry in built.kb.entries:
+        text = built.entry_text(entry.id)
+        for ref in entry.codes:
+            code = Code(ref.value)
+            # notations() also lists the lower-case hex, which is only a way of typing the same thing
+            expected = [n for n in code.notations() if n != code.hex.lower()] + list(ref.names)
+            if code.win32 is not None:
+                assert f"HRESULT_FROM_WIN32({code.win32})" in expected
+            for notation in expected:
+                assert notation in text, f"{notation} missing from {entry.id}"
+
+
+def test_cover(built: Built) -> None:
+    cover = " ".join(built.pages[0].split())
+    assert built.kb.taxonomy.title in cover
+    assert "Build date 2026-11-25" in cover.replace("BUILD DATE", "Build date")
+    assert VERSION in cover
+    for product in built.kb.taxonomy.products:
+        assert product.name in cover
+    assert "Page 1 of" not in cover
+
+
+def test_footer_page_x_of_y_and_running_header(built: Built) -> None:
+    total = len(built.pages)
+    for number, text in enumerate(built.pages[1:], start=2):
+        assert f"Page {number} of {total}" in text
+    long_entry = built.kb.by_id["entry-00005"]
+    start = built.info.entry_pages[long_entry.id]
+    # the second page of a long entry carries its title in the header; the page before the start does not
+    assert built.pages[start].lstrip().startswith(long_entry.title)
+    assert not built.pages[start - 2].lstrip().startswith(long_entry.title)
+
+
+def _toc(built: Built) -> dict[str, int]:
+    """Title -> printed page number, from the contents pages (titles that wrap are joined back)."""
+    found: dict[str, int] = {}
+    pending = ""
+    for text in built.pages:
+        if not text.lstrip().startswith("Contents"):
+            continue
+        for line in text.splitlines():
+            if line.startswith(("Contents", "Page ", built.kb.taxonomy.title)):
+                continue
+            pending = f"{pending} {line}".strip()
+            match = TOC_LINE.match(pending)
+            if match and re.search(r"\.\s*\.", pending):
+                found[match["title"].rstrip(" .")] = int(match["page"])
+                pending = ""
+    return found
+
+
+def test_table_of_contents_page_numbers_match_entry_start_pages(built: Built) -> None:
+    toc = _toc(built)
+    for entry in built.kb.entries:
+        assert toc[entry.title] == built.start_page(entry.title), entry.title
+    for phase in built.kb.taxonomy.phases:
+        assert phase.title in toc
+
+
+def test_code_index_lists_every_code_with_its_entry_pages(built: Built) -> None:
+    """Each index row: hex, signed, unsigned, Win32 forms, then the start pages of the entries carrying it."""
+    index_text = "\n".join(t for t in built.pages if t.lstrip().startswith("Error-code index"))
+    assert built.kb.entries_by_code
+    for value, entries in built.kb.entries_by_code.items():
+        code = Code(value)
+        row = f"{code.hex} {code.signed} {code.unsigned} "
+        row += f"HRESULT_FROM_WIN32({code.win32}) {code.win32} " if code.win32 is not None else "— "
+        match = re.search(re.escape(row) + r"(\d+(?:, \d+)*)\n(.*)", index_text)
+        assert match, f"no index row for {code.hex}"
+        pages = [int(p) for p in match[1].split(", ")]
+        assert pages == [built.start_page(e.title) for e in entries]
+        for name in {n for ref in built.kb.code_refs(value) for n in ref.names}:
+            assert name in match[2]
+    shared = [v for v, entries in built.kb.entries_by_code.items() if len(entries) == 2]
+    assert shared, "the fixture should have a code carried by two entries"
+
+
+def test_see_references_print_the_right_page(built: Built) -> None:
+    checked = 0
+    for entry in built.kb.entries:
+        text = built.entry_text(entry.id)
+        for related_id in entry.related:
+            target = built.kb.by_id[related_id]
+            match = re.search(re.escape(f"See {target.title}, p. ") + r"(\d+)", text)
+            assert match, f"{entry.id} does not point to {related_id}"
+            assert int(match[1]) == built.start_page(target.title)
+            checked += 1
+    assert checked >= len(built.kb.entries) - 1
+
+
+def _internal_links(reader: PdfReader, page_number: int) -> list[tuple[str, int]]:
+    """(destination name, target page) of every internal link on a page."""
+    links = []
+    for annotation in reader.pages[page_number - 1].get("/Annots") or []:
+        name = annotation.get_object().get("/Dest")
+        if name is not None:
+            links.append((str(name), _page_number(reader, reader.named_destinations[str(name)])))
+    return links
+
+
+def test_cross_references_and_index_pages_are_links_to_the_entries(built: Built) -> None:
+    """The "see" title and its page number, and each page number in the index, jump to the entry."""
+    reader = PdfReader(built.info.path)
+    entry = built.kb.by_id["entry-00002"]
+    target = entry.related[0]
+    links = _internal_links(reader, built.info.entry_pages[entry.id])
+    assert links.count((f"entry-{target}", built.info.entry_pages[target])) == 2
+    index_pages = [n for n, t in enumerate(built.pages, start=1) if t.lstrip().startswith("Error-code index")]
+    index_links = {link for page in index_pages for link in _internal_links(reader, page)}
+    assert index_links == {(f"entry-{e.id}", built.info.entry_pages[e.id]) for e in built.kb.entries}
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    kb = load_knowledge_base(write_content(tmp_path / "content", synthetic_entries(4)))
+    first = build_runbook(kb, tmp_path / "a.pdf", build_date=BUILD_DATE, version=VERSION)
+    second = build_runbook(kb, tmp_path / "b.pdf", build_date=BUILD_DATE, version=VERSION)
+    digest = [hashlib.sha256(i.path.read_bytes()).hexdigest() for i in (first, second)]
+    assert digest[0] == digest[1]
+    # a naive date is taken as UTC, and another time zone for the same instant changes nothing
+    naive = build_runbook(kb, tmp_path / "c.pdf", build_date=BUILD_DATE.replace(tzinfo=None), version=VERSION)
+    shifted = BUILD_DATE.astimezone(timezone(timedelta(hours=5)))
+    zoned = build_runbook(kb, tmp_path / "d.pdf", build_date=shifted, version=VERSION)
+    assert naive.path.read_bytes() == zoned.path.read_bytes() == first.path.read_bytes()
+    later = build_runbook(kb, tmp_path / "e.pdf", build_date=BUILD_DATE + timedelta(days=1), version=VERSION)
+    assert later.path.read_bytes() != first.path.read_bytes()
+
+
+TORTURE = [
+    "\\ # $ * _ ` < > @ [ ] ~ / = - + 1.",
+    "<script>alert('x')</script>",
+    "// not a comment",
+    "/* not a comment */",
+    "= not a heading",
+    "#set text(fill: red)",
+    "$x^2$ is not math",
+    "- not a list",
+    "+ not a numbered list",
+    "1. not a numbered list",
+    "C:\\Windows\\Logs\\CBS\\CBS.log",
+    "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SoftwareProtectionPlatform",
+    "\\\\server\\share\\esu.msu",
+    "slmgr /ato <Activation ID>",
+    '@label <label> #label("x") #{ 1 + 1 }',
+    "\"double\" and 'single' quotes -- --- ...",
+    "Ünïcødé € ß æ ø Ελληνικά Кириллица “curly” — ✓",
+    "%windir%\\System32\\slmgr.vbs /dlv {braces} (parens) a|b",
+]
+
+
+def _literal(text: str) -> str:
+    """Markdown showing exactly `text`: CommonMark lets a backslash escape any ASCII punctuation."""
+    return "".join(f"\\{c}" if c in string.punctuation else c for c in text)
+
+
+def _torture_kb(root: Path) -> KnowledgeBase:
+    nasty = [
+        make_entry(
+            f"nasty-{n:02d}",
+            title=f"Title {s}",
+            summary=_literal(s),
+            messages=[{"text": f"{s}\nsecond line of {n}", "where": "slmgr"}],
+            log_patterns=[{"pattern": s, "log": "cbs-log"}],
+            causes=[_literal(s), f"In code: {md.code_span(s)}"],
+            actions=[{"step": f"Type {md.code_span(s)} exactly.", "command": s, "shell": "cmd"}],
+            escalation={"contact": s, "collect": [md.code_span(s)], "note": _literal(s)},
+            corrections=[{"source_says": s, "correct": s, "why": _literal(s)}],
+            source={"document": "KB0000001", "section": s},
+        )
+        for n, s in enumerate(TORTURE)
+    ]
+    return load_knowledge_base(write_content(root, nasty))
+
+
+def test_torture_strings_round_trip(tmp_path: Path) -> None:
+    """Strings full of Typst and Markdown syntax print exactly as written, in every kind of field."""
+    built = build(_torture_kb(tmp_path / "content"), tmp_path / "nasty.pdf")
+    bookmarks = {item.title for item in _flatten(PdfReader(built.info.path).outline)}
+    assert {f"Title {nasty}" for nasty in TORTURE} <= bookmarks
+    for n, nasty in enumerate(TORTURE):
+        entry_id = f"nasty-{n:02d}"
+        start = built.info.entry_pages[entry_id]
+        # header, heading, summary, message, log pattern, two causes, step, command, collect, contact, note,
+        # source says, correct, why and source section: 16 places, each showing the string whole (lines
+        # joined, since a long string may wrap at one of its spaces)
+        assert built.entry_text(entry_id).count(nasty) == 16, nasty
+        assert (
+            f"second line of {n}" in built.pages[start - 1].splitlines()
+        )  # the message keeps its line break
+
+
+def test_typst_failure_is_a_build_error_and_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = load_knowledge_base(write_content(tmp_path / "content", [make_entry()]))
+    output = tmp_path / "runbook.pdf"
+    output.write_bytes(b"previous")
+    monkeypatch.setattr(runbook, "runbook_source", lambda *args: '#let x = (\n#panic("broken template")\n')
+    with pytest.raises(BuildError, match=r"^pdf: Typst could not typeset the runbook: ") as raised:
+        build_runbook(kb, output, build_date=BUILD_DATE, version=VERSION)
+    assert raised.value.__cause__ is None
+    assert output.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_unwritable_output_is_a_build_error(tmp_path: Path) -> None:
+    kb = load_knowledge_base(write_content(tmp_path / "content", [make_entry()]))
+    with pytest.raises(BuildError, match="pdf: cannot write"):
+        build_runbook(kb, tmp_path / "missing" / "runbook.pdf", build_date=BUILD_DATE, version=VERSION)
+
+
+def test_runbook_data_shape(tmp_path: Path) -> None:
+    """The data the template receives: phases in order, methods as groups, codes in every notation."""
+    entries = synthetic_entries(6)
+    kb = load_knowledge_base(write_content(tmp_path / "content", entries))
+    data = runbook_data(kb, BUILD_DATE, VERSION)
+    assert [p["id"] for p in data["phases"]] == ["prepare", "activate"]
+    assert [p["number"] for p in data["phases"]] == [1, 2]
+    activate = data["phases"][1]
+    assert [g["method"]["id"] for g in activate["groups"]] == ["online", "phone"]
+    assert data["build_date"] == "2026-11-25"
+    assert data["counts"] == {"entries": 6, "phases": 2, "codes": 6}
+    entry = data["phases"][0]["groups"][0]["entries"][0]
+    assert entry["label"] == "entry-entry-00000"
+    code = entry["codes"][0]
+    assert code["hex"] == "0x80070001"
+    assert (code["signed"], code["unsigned"]) == ("-2147024895", "2147942401")
+    assert (code["win32"], code["hresult_from_win32"]) == ("1", "HRESULT_FROM_WIN32(1)")
+    assert entry["related"] == [
+        {"id": "entry-00001", "label": "entry-entry-00001", "title": kb.by_id["entry-00001"].title}
+    ]
+    assert [c["hex"] for c in data["codes"]] == sorted(c["hex"] for c in data["codes"])
+
+
+def test_runbook_source_is_deterministic_and_holds_content_only_in_strings(tmp_path: Path) -> None:
+    kb = _torture_kb(tmp_path / "content")
+    source = runbook_source(kb, BUILD_DATE, VERSION)
+    assert source == runbook_source(kb, BUILD_DATE, VERSION)
+    call = source[source.rindex("\n#runbook(") :]
+    # outside string literals, the data call holds only Typst literal syntax: no content leaks as markup
+    outside = re.sub(r'"(?:[^"\\]|\\.)*"', '""', call)
+    assert set(outside) <= set('#runbook()"":, \n-0123456789truefalsenon')
+
+
+def test_shown_as_lists_only_notations_not_printed_anyway(tmp_path: Path) -> None:
+    entry = make_entry(codes=[{"code": "c004f050", "shown_as": ["-1073418160", "C004F05O"]}])
+    kb = load_knowledge_base(write_content(tmp_path / "content", [entry]))
+    code = runbook_data(kb, BUILD_DATE, VERSION)["phases"][0]["groups"][0]["entries"][0]["codes"][0]
+    assert code["shown"] == ["C004F05O"]
+
+
+def test_an_entry_outside_the_taxonomy_is_an_error_not_dropped(tmp_path: Path) -> None:
+    kb = load_knowledge_base(write_content(tmp_path / "content", [make_entry()]))
+    stray = KnowledgeBase(
+        kb.taxonomy, kb.references, (replace(kb.entries[0], phase="activate", method="fax"),)
+    )
+    with pytest.raises(BuildError, match=r"entries outside every phase and method.*sample-entry\.yaml"):
+        runbook_data(stray, BUILD_DATE, VERSION)

@@ -1,0 +1,679 @@
+"""Offline search (`search/`): code lookup in every notation, ranking of pasted messages, the index
+lifecycle (atomic swaps, stale content, corrupt and missing indexes) and the `kb lookup/search/index`
+commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from build_kb.codes import CodeSyntaxError
+from build_kb.errors import IndexUnavailable
+from build_kb.model import KnowledgeBase
+from build_kb.search_commands import index, lookup, search
+from build_kb.validate import load_knowledge_base
+from search.codemap import lookup as lookup_code
+from search.index import build_index
+from search.lifecycle import STALE, ensure_index, rebuild, with_index
+from search.query import IndexSearcher
+from search.query import search as run_search
+from search.store import (
+    BUILDS,
+    POINTER,
+    current_build,
+    install_index,
+    locate_index,
+    prune_builds,
+    read_current,
+)
+from tests.helpers import CONTENT, ROOT, make_entry, write_content
+
+# (value, signed, Win32 number) of every code of the article; symbolic names come from the content.
+ARTICLE_CODES = [
+    (0x80096010, -2146869232, None),
+    (0xC004F050, -1073418160, None),
+    (0x80072F8F, -2147012721, 12175),
+    (0xC004C020, -1073430496, None),
+    (0xC004F025, -1073418203, None),
+    (0x80072EE7, -2147012889, 12007),
+    (0x80072EE2, -2147012894, 12002),
+    (0xC004F04D, -1073418163, None),
+    (0x80070643, -2147023293, 1603),
+    (0x80070645, -2147023291, 1605),
+    (0x80070661, -2147023263, 1633),
+]
+PRIMARY_NAMES = {
+    0x80096010: "TRUST_E_BAD_DIGEST",
+    0xC004F050: "SL_E_INVALID_PRODUCT_KEY",
+    0x80072F8F: "WININET_E_DECODING_FAILED",
+    0xC004C020: "SL_E_CHPA_DMAK_LIMIT_EXCEEDED",
+    0xC004F025: "SL_E_LUA_ACCESSDENIED",
+    0x80072EE7: "WININET_E_NAME_NOT_RESOLVED",
+    0x80072EE2: "WININET_E_TIMEOUT",
+    0xC004F04D: "SL_E_CIDIID_INVALID_CHECK_DIGITS",
+    0x80070643: "ERROR_INSTALL_FAILURE",
+    0x80070645: "ERROR_UNKNOWN_PRODUCT",
+    0x80070661: "ERROR_INSTALL_PLATFORM_UNSUPPORTED",
+}
+
+
+def _notations(value: int, signed: int, win32: int | None) -> list[str]:
+    forms = [f"0x{value:08X}", f"{value:08X}", f"0x{value:08x}", f"{value:08x}", str(signed), str(value)]
+    if win32 is not None:
+        forms += [f"HRESULT_FROM_WIN32({win32})", str(win32)]
+    name = PRIMARY_NAMES[value]
+    return [*forms, name, name.lower()]
+
+
+NOTATIONS = [
+    (value, text) for value, signed, win32 in ARTICLE_CODES for text in _notations(value, signed, win32)
+]
+
+# Messages pasted from the article, and the entry that must come first.
+PASTED = [
+    ("Run 'slui.exe 0x2a 0xC004F050' to display the error text.", "ipk-slui-0xc004f050"),
+    ("Unable to connect to the WMI service on the remote machine", "vamt-wmi-unable-to-connect"),
+    ("Error: Access is denied.", "vamt-access-denied"),
+    (
+        "The Windows Modules Installer must be updated before you can install this package.",
+        "wusa-windows-modules-installer-must-be-updated",
+    ),
+    ("ESU: NO ESU KEY FOUND", "embedded-no-esu-key-found"),
+    (
+        "Download and Install Updates Some updates were not installed",
+        "windows-update-some-updates-not-installed",
+    ),
+    ("The update is not applicable to your computer.", "update-not-applicable"),
+    ("the Multiple Activation Key has exceeded its limit", "activation-0xc004c020-mak-limit"),
+    ("License Status: Unlicensed", "slmgr-ato-still-unlicensed"),
+    ("The digital signature of the object did not verify.", "installer-0x80096010-digital-signature"),
+    (
+        "Error: 0xC004F050 The Software Licensing Service reported that the product key is invalid.",
+        "slmgr-ipk-0xc004f050-product-key-invalid",
+    ),
+    ("Error: Product activation failed.", "slmgr-product-activation-failed"),
+    ("Error: product not found.", "slmgr-product-not-found"),
+    (
+        "0xC004F025 access denied: the requested action requires elevated privileges.",
+        "slmgr-0xc004f025-access-denied",
+    ),
+    ("0x80072EE2 The operation timed out", "activation-0x80072ee2-timed-out"),
+    ("Content decoding has failed", "activation-0x80072f8f-content-decoding-failed"),
+    (
+        "ESU: Pre IMDS checks failed, Not Eligible:HRESULT_FROM_WIN32(1605)",
+        "prep-check-80070643-install-fails",
+    ),
+    ("Error: 80070643 - prep-check KB installation fails", "prep-check-80070643-install-fails"),
+    (
+        "The Software Licensing Service determined that the Installation ID (IID) or the Confirmation ID (CID) is invalid",
+        "phone-0xc004f04d-invalid-iid-cid",
+    ),
+    (
+        "On a computer running Microsoft Windows non-core edition, run 'slui.exe 0x2a 0x80072EE7' to display the error text.",
+        "activation-0x80072ee7-name-not-resolved",
+    ),
+    ("Unable to verify product key", "vamt-activate-unable-to-verify-product-key"),
+    (
+        "Windows Update Standalone Installer\nThe Windows Modules Installer must be updated before you can install "
+        "this package. Please update the Windows Modules Installer on your computer, then retry Setup.\n" * 3,
+        "wusa-windows-modules-installer-must-be-updated",
+    ),
+]
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory: pytest.TempPathFactory, real_kb: KnowledgeBase) -> Path:
+    """The real content indexed once, for the whole session."""
+    root = tmp_path_factory.mktemp("real-index")
+    build_index(real_kb, root, content_root=CONTENT)
+    return root
+
+
+@pytest.fixture(scope="session")
+def searcher(real_index: Path) -> Iterator[IndexSearcher]:
+    with IndexSearcher(current_build(real_index)) as opened:
+        yield opened
+
+
+@pytest.fixture
+def no_content(tmp_path: Path) -> Path:
+    """A content folder that does not exist: the commands then neither check nor rebuild the index."""
+    return tmp_path / "no-content"
+
+
+# --- lookup and search on the real content -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "text"), NOTATIONS)
+def test_lookup_finds_every_notation(real_index: Path, real_kb: KnowledgeBase, value: int, text: str) -> None:
+    result = lookup_code(current_build(real_index), text)
+    assert result.code is not None and result.code.hex == f"0x{value:08X}"
+    assert [hit.id for hit in result.hits] == [e.id for e in real_kb.entries_by_code[value]]
+    assert PRIMARY_NAMES[value] in result.code.names
+
+
+@pytest.mark.parametrize(("value", "text"), NOTATIONS)
+def test_search_puts_the_code_entries_first(
+    searcher: IndexSearcher, real_kb: KnowledgeBase, value: int, text: str
+) -> None:
+    expected = {e.id for e in real_kb.entries_by_code[value]}
+    result = searcher.search(text)
+    assert {hit.id for hit in result.hits[: len(expected)]} == expected
+    assert result.code is not None and result.code.hex == f"0x{value:08X}"
+
+
+@pytest.mark.parametrize(("text", "first"), PASTED, ids=[text[:40] for text, _ in PASTED])
+def test_pasted_message_ranks_its_entry_first(searcher: IndexSearcher, text: str, first: str) -> None:
+    assert searcher.search(text).hits[0].id == first
+
+
+def test_words_rerank_only_within_the_code_entries(searcher: IndexSearcher, real_kb: KnowledgeBase) -> None:
+    hits = searcher.search("0xC004F050 VAMT").hits
+    assert hits[0].id == "vamt-install-key-product-key-invalid"
+    assert {h.id for h in hits[:3]} == {e.id for e in real_kb.entries_by_code[0xC004F050]}
+
+
+def test_unknown_code_is_decoded_and_the_words_searched(searcher: IndexSearcher) -> None:
+    result = searcher.search("0x80070002 The update is not applicable to your computer.")
+    assert result.code is not None and result.code.hex == "0x80070002" and not result.known
+    assert result.hits[0].id == "update-not-applicable"
+
+
+def test_literal_shown_as_string_finds_its_code(searcher: IndexSearcher, real_index: Path) -> None:
+    result = searcher.search("147012721")
+    assert result.hits[0].id == "activation-0x80072f8f-content-decoding-failed"
+    assert result.code is not None and result.code.hex == "0x80072F8F"
+    assert lookup_code(current_build(real_index), "147012721").code.hex == "0x80072F8F"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("NOT applicable", "update-not-applicable"),
+        ('"Access AND denied" OR', "vamt-access-denied"),
+        ("title:license status: unlicensed", "slmgr-ato-still-unlicensed"),
+        ("(Multiple Activation Key)*", "activation-0xc004c020-mak-limit"),
+    ],
+)
+def test_query_syntax_is_plain_text(searcher: IndexSearcher, text: str, first: str) -> None:
+    assert searcher.search(text).hits[0].id == first
+
+
+@pytest.mark.parametrize("text", ["*", "?", "", "   ", "zzzqqqxx", "AND OR", '""', "()"])
+def test_queries_that_match_nothing_return_nothing(searcher: IndexSearcher, text: str) -> None:
+    assert searcher.search(text).hits == ()
+
+
+def test_result_fields(searcher: IndexSearcher, real_kb: KnowledgeBase) -> None:
+    hit = searcher.search("ESU: NO ESU KEY FOUND", limit=1).hits[0]
+    entry = real_kb.by_id[hit.id]
+    assert hit.to_json().keys() == {"id", "title", "phase", "codes", "source", "url", "score"}
+    assert (hit.title, hit.phase, hit.source, hit.url) == (
+        entry.title,
+        entry.phase,
+        entry.source.section,
+        f"entries/{entry.id}.html",
+    )
+
+
+def test_limit(searcher: IndexSearcher) -> None:
+    assert len(searcher.search("activation key", limit=3).hits) == 3
+
+
+def test_lookup_of_unknown_and_invalid_codes(real_index: Path) -> None:
+    build = current_build(real_index)
+    unknown = lookup_code(build, "0x80070002")
+    assert unknown.hits == () and unknown.code is not None and unknown.code.win32 == 2
+    assert lookup_code(build, "S_OK").code.hex == "0x00000000"  # type: ignore[union-attr]
+    for text in ["hello world", "NOT_A_KNOWN_NAME", "0xZZ", ""]:
+        with pytest.raises(CodeSyntaxError):
+            lookup_code(build, text)
+
+
+# --- ranking on synthetic content ---------------------------------------------------------------------
+
+
+def _synthetic_index(tmp_path: Path, *entries: dict[str, Any]) -> Path:
+    content = write_content(tmp_path / "content", list(entries))
+    root = tmp_path / "index"
+    build_index(load_knowledge_base(content), root, content_root=content)
+    return root
+
+
+def _plain(entry_id: str, **fields: object) -> dict[str, Any]:
+    return make_entry(entry_id, **{"codes": [], "messages": [], "title": f"Plain entry {entry_id}", **fields})
+
+
+def test_title_outranks_body(tmp_path: Path) -> None:
+    root = _synthetic_index(
+        tmp_path,
+        _plain("in-body", causes=["A zebra crossed the registry."]),
+        _plain("in-title", title="The zebra is missing"),
+    )
+    assert [h.id for h in run_search(current_build(root), "zebra").hits] == ["in-title", "in-body"]
+
+
+def test_long_paste_is_found_by_its_rare_words(tmp_path: Path) -> None:
+    common = " ".join(["the key update package install service restart"] * 40)
+    root = _synthetic_index(
+        tmp_path,
+        *[_plain(f"common-{n}", causes=[common]) for n in range(5)],
+        _plain("rare", messages=[{"text": "Quokka telemetry handshake refused", "where": "slmgr"}]),
+    )
+    hits = run_search(current_build(root), f"{common} quokka telemetry {common}").hits
+    assert hits[0].id == "rare"
+
+
+def test_exact_message_outranks_shared_words(tmp_path: Path) -> None:
+    root = _synthetic_index(
+        tmp_path,
+        _plain("scrambled", messages=[{"text": "limit the key exceeded has its", "where": "slmgr"}]),
+        _plain("exact", messages=[{"text": "the key has exceeded its limit", "where": "slmgr"}]),
+    )
+    assert run_search(current_build(root), "the key has exceeded its limit").hits[0].id == "exact"
+
+
+# --- index lifecycle ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_content(tmp_path: Path) -> Path:
+    return write_content(
+        tmp_path / "content",
+        [
+            make_entry("first-entry"),
+            make_entry("second-entry", title="Error: 0xC004F050 on the second machine"),
+        ],
+    )
+
+
+def test_build_layout_and_pruning(tmp_path: Path, small_content: Path) -> None:
+    root = tmp_path / "index"
+    kb = load_knowledge_base(small_content)
+    built = [build_index(kb, root, content_root=small_content) for _ in range(4)]
+    assert (root / POINTER).read_text("utf-8").strip() == built[-1].name
+    assert sorted(p.name for p in (root / BUILDS).iterdir()) == [built[-2].name, built[-1].name]
+    for name in ("manifest.json", "codemap/names.json", "codemap/triage.json", "whoosh"):
+        assert (built[-1] / name).exists()
+
+
+def test_pruning_tolerates_files_held_open(
+    tmp_path: Path, small_content: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "index"
+    kb = load_knowledge_base(small_content)
+    build_index(kb, root)
+    build_index(kb, root)
+    stale = root / BUILDS / "00000000000000000001-1"  # older than the previous build: to be pruned
+    (stale / "whoosh").mkdir(parents=True)
+    (stale / "whoosh" / "MAIN_1.seg").write_bytes(b"segment")
+
+    def held_open(path: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "The process cannot access the file", str(path))
+
+    monkeypatch.setattr(os, "unlink", held_open)
+    monkeypatch.setattr(os, "rmdir", held_open)
+    prune_builds(root, current_build(root).name)
+    monkeypatch.undo()
+    assert (stale / "whoosh" / "MAIN_1.seg").exists()  # left for a later rebuild, and no error raised
+    assert run_search(current_build(root), "0xC004F050").hits
+    prune_builds(root, current_build(root).name)
+    assert not stale.exists()
+
+
+def test_readers_never_see_an_empty_index_during_rebuilds(tmp_path: Path, small_content: Path) -> None:
+    root = tmp_path / "index"
+    kb = load_knowledge_base(small_content)
+    build_index(kb, root)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                counts.append(len(read_current(root, lambda b: run_search(b, "0xC004F050")).hits))
+                counts.append(len(read_current(root, lambda b: lookup_code(b, "0xC004F050")).hits))
+            except BaseException as error:  # any failure is the test's failure
+                errors.append(error)
+                return
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    try:
+        for _ in range(12):
+            build_index(kb, root)
+    finally:
+        done.set()
+        for thread in readers:
+            thread.join()
+    assert not errors
+    assert len(counts) > 12 and min(counts) == 2
+
+
+def test_stale_content_is_rebuilt(tmp_path: Path, small_content: Path) -> None:
+    root = tmp_path / "index"
+    build_index(load_knowledge_base(small_content), root, content_root=small_content)
+    said: list[str] = []
+    entry = small_content / "prepare" / "second-entry.yaml"
+    entry.write_text(entry.read_text("utf-8").replace("second machine", "ostrich farm"), "utf-8")
+    hits = with_index(root, small_content, lambda b: run_search(b, "ostrich").hits, said.append)
+    assert said == [STALE]
+    assert [h.id for h in hits] == ["second-entry"]
+    said.clear()
+    with_index(root, small_content, lambda b: None, said.append)
+    assert said == []
+
+
+def test_touched_but_unchanged_content_is_not_rebuilt(tmp_path: Path, small_content: Path) -> None:
+    root = tmp_path / "index"
+    build_index(load_knowledge_base(small_content), root, content_root=small_content)
+    name = current_build(root).name
+    entry = small_content / "prepare" / "first-entry.yaml"
+    os.utime(entry, ns=(entry.stat().st_atime_ns, entry.stat().st_mtime_ns + 5_000_000_000))
+    said: list[str] = []
+    ensure_index(root, small_content, said.append)
+    assert said == [] and current_build(root).name == name
+
+
+def test_invalid_changed_content_keeps_the_old_index(tmp_path: Path, small_content: Path) -> None:
+    root = tmp_path / "index"
+    build_index(load_knowledge_base(small_content), root, content_root=small_content)
+    (small_content / "prepare" / "first-entry.yaml").write_text("id: [unclosed\n", "utf-8")
+    said: list[str] = []
+    hits = with_index(root, small_content, lambda b: run_search(b, "0xC004F050").hits, said.append)
+    assert said[0] == STALE and "using the index built before" in said[1]
+    assert len(hits) == 2
+
+
+def _garble_whoosh(root: Path) -> None:
+    for path in (current_build(root).path / "whoosh").iterdir():
+        path.write_bytes(b"\x00garbage" * 3)
+
+
+def _garble_codemap(root: Path) -> None:
+    for path in (current_build(root).path / "codemap").iterdir():
+        path.write_text("{not json", "utf-8")
+
+
+def _garble_pointer(root: Path) -> None:
+    (root / POINTER).write_text("../../etc\n", "utf-8")
+
+
+def _garble_manifest(root: Path) -> None:
+    (current_build(root).path / "manifest.json").write_bytes(b"\xff\xfe")
+
+
+def _truncate_whoosh(root: Path) -> None:
+    for path in (current_build(root).path / "whoosh").iterdir():
+        with path.open("r+b") as handle:
+            handle.truncate(path.stat().st_size // 3)
+
+
+@pytest.mark.parametrize(
+    "damage", [_garble_whoosh, _garble_codemap, _garble_pointer, _garble_manifest, _truncate_whoosh]
+)
+@pytest.mark.parametrize("reader", ["search", "lookup"])
+def test_corrupt_index_is_rebuilt(
+    tmp_path: Path, small_content: Path, damage: Callable[[Path], None], reader: str
+) -> None:
+    root = tmp_path / "index"
+    build_index(load_knowledge_base(small_content), root, content_root=small_content)
+    damage(root)
+    said: list[str] = []
+    read = run_search if reader == "search" else lookup_code
+    hits = with_index(root, small_content, lambda b: read(b, "0xC004F050").hits, said.append)
+    assert len(hits) == 2
+    assert len(said) <= 1 and all("rebuilding" in line for line in said)
+    if damage is not _truncate_whoosh and (reader == "search" or damage is not _garble_whoosh):
+        assert len(said) == 1  # every other damage that the reader touches is noticed
+
+
+def test_corrupt_index_without_content_is_one_clear_error(tmp_path: Path, small_content: Path) -> None:
+    root = tmp_path / "index"
+    build_index(load_knowledge_base(small_content), root, content_root=small_content)
+    _garble_codemap(root)
+    with pytest.raises(IndexUnavailable, match="no content folder to rebuild it from"):
+        with_index(root, tmp_path / "absent", lambda b: lookup_code(b, "0xC004F050"))
+
+
+def test_missing_index_is_built(tmp_path: Path, small_content: Path) -> None:
+    said: list[str] = []
+    hits = with_index(
+        tmp_path / "index", small_content, lambda b: lookup_code(b, "0xC004F050").hits, said.append
+    )
+    assert len(hits) == 2 and said == [f"no search index at {(tmp_path / 'index').as_posix()}; building it"]
+
+
+def test_missing_index_without_content(tmp_path: Path) -> None:
+    with pytest.raises(IndexUnavailable, match=r"no search index at .*no content folder to build one from"):
+        with_index(tmp_path / "index", tmp_path / "absent", lambda b: None)
+
+
+def test_locate_index_in_a_bundle(tmp_path: Path, small_content: Path) -> None:
+    staged = tmp_path / "staged"
+    build_index(load_knowledge_base(small_content), staged)
+    bundle = tmp_path / "unzipped" / "synthetic-kb-offline"
+    install_index(staged, bundle / "index")
+    assert locate_index(bundle) == bundle / "index"
+    assert locate_index(bundle.parent) == bundle / "index"
+    assert locate_index(bundle / "index") == bundle / "index"
+    assert locate_index(tmp_path / "elsewhere") == tmp_path / "elsewhere"
+    assert len(with_index(bundle, None, lambda b: lookup_code(b, "0xC004F050").hits)) == 2
+
+
+def test_rebuild_reports_entries(tmp_path: Path, small_content: Path) -> None:
+    done = rebuild(tmp_path / "index", small_content)
+    assert done.entries == 2 and done.build.manifest.entries == 2
+
+
+# --- commands -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _run(runner: CliRunner, command: click.Command, *args: str, **kwargs: Any) -> Result:
+    return runner.invoke(command, list(args), catch_exceptions=False, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code"),
+    [
+        (["0xC004F050"], 0),
+        (["-1073418160"], 0),
+        (["HRESULT_FROM_WIN32(1633)"], 0),
+        (["HRESULT_FROM_WIN32", "(1633)"], 0),
+        (["sl_e_invalid_product_key"], 0),
+        (["0x80070002"], 1),
+        (["S_OK"], 1),
+        (["not a code"], 2),
+        (["0xZZZZ"], 2),
+    ],
+)
+def test_lookup_exit_codes(
+    runner: CliRunner, real_index: Path, no_content: Path, args: list[str], exit_code: int
+) -> None:
+    result = _run(runner, lookup, *args, "--index", str(real_index), "--content", str(no_content), "--json")
+    assert result.exit_code == exit_code, result.output
+    data = json.loads(result.stdout)
+    assert data.keys() == {"query", "code", "results"}
+    assert (data["code"] is None) == (exit_code == 2)
+    if data["code"] is not None:
+        assert data["code"].keys() == {"hex", "signed", "unsigned", "facility", "win32", "names"}
+    for item in data["results"]:
+        assert item.keys() == {"id", "title", "phase", "codes", "source", "url", "score"}
+
+
+def test_lookup_json_values(runner: CliRunner, real_index: Path, no_content: Path) -> None:
+    result = _run(runner, lookup, "1633", "--index", str(real_index), "--content", str(no_content), "--json")
+    data = json.loads(result.stdout)
+    assert data["code"] == {
+        "hex": "0x80070661",
+        "signed": -2147023263,
+        "unsigned": 2147944033,
+        "facility": "WIN32",
+        "win32": 1633,
+        "names": ["ERROR_INSTALL_PLATFORM_UNSUPPORTED"],
+    }
+    assert [r["id"] for r in data["results"]] == [
+        "embedded-1633-key-in-embedded-range",
+        "embedded-1633-key-out-of-embedded-range",
+    ]
+    assert data["results"][0]["url"] == "entries/embedded-1633-key-in-embedded-range.html"
+    assert data["results"][0]["codes"] == ["0x80070661"]
+
+
+def test_lookup_text_output(runner: CliRunner, real_index: Path, no_content: Path) -> None:
+    result = _run(runner, lookup, "0x80070643", "--index", str(real_index), "--content", str(no_content))
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[:2] == [
+        "0x80070643  ERROR_INSTALL_FAILURE",
+        "    signed -2147023293   unsigned 2147944003   facility WIN32 (7)   win32 1603",
+    ]
+    assert "prep-check-80070643-install-fails" in result.stdout
+    assert "\x1b[" not in result.output  # no colour when not on a terminal
+    unknown = _run(runner, lookup, "0x80070002", "--index", str(real_index), "--content", str(no_content))
+    assert unknown.exit_code == 1 and "No entry carries 0x80070002." in unknown.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "first"),
+    [
+        (["ESU:", "NO", "ESU", "KEY", "FOUND"], 0, "embedded-no-esu-key-found"),
+        (["-", "Error:", "Access", "is", "denied."], 0, "vamt-access-denied"),
+        (["zzzqqqxx"], 1, None),
+        (["*"], 1, None),
+    ],
+)
+def test_search_command(
+    runner: CliRunner, real_index: Path, no_content: Path, args: list[str], exit_code: int, first: str | None
+) -> None:
+    result = _run(runner, search, *args, "--index", str(real_index), "--content", str(no_content), "--json")
+    assert result.exit_code == exit_code
+    data = json.loads(result.stdout)
+    assert data.keys() == {"query", "code", "results"}
+    assert (data["results"][0]["id"] if data["results"] else None) == first
+
+
+def test_search_reads_stdin_and_limits(runner: CliRunner, real_index: Path, no_content: Path) -> None:
+    args = ["-", "--limit", "2", "--index", str(real_index), "--content", str(no_content), "--json"]
+    result = _run(runner, search, *args, input="License Status: Unlicensed\n")
+    data = json.loads(result.stdout)
+    assert len(data["results"]) == 2 and data["results"][0]["id"] == "slmgr-ato-still-unlicensed"
+
+
+def test_index_option_from_the_environment(runner: CliRunner, real_index: Path, no_content: Path) -> None:
+    result = _run(
+        runner, lookup, "0xC004F050", "--content", str(no_content), env={"KB_INDEX": str(real_index)}
+    )
+    assert result.exit_code == 0 and "ipk-slui-0xc004f050" in result.stdout
+
+
+def test_index_command_then_stale_rebuild(runner: CliRunner, tmp_path: Path, small_content: Path) -> None:
+    root = tmp_path / "index"
+    built = _run(runner, index, "--index", str(root), "--content", str(small_content), "--json")
+    assert built.exit_code == 0
+    assert json.loads(built.stdout).keys() == {"index", "build", "entries", "seconds"}
+    entry = small_content / "prepare" / "first-entry.yaml"
+    entry.write_text(entry.read_text("utf-8").replace("when installing the key", "near the walrus"), "utf-8")
+    result = _run(runner, search, "walrus", "--index", str(root), "--content", str(small_content), "--json")
+    assert result.exit_code == 0
+    assert result.stderr == STALE + "\n"
+    assert json.loads(result.stdout)["results"][0]["id"] == "first-entry"
+
+
+def test_commands_build_a_missing_index(runner: CliRunner, tmp_path: Path, small_content: Path) -> None:
+    root = tmp_path / "index"
+    result = _run(runner, lookup, "0xC004F050", "--index", str(root), "--content", str(small_content))
+    assert result.exit_code == 0
+    assert result.stderr == f"no search index at {root.as_posix()}; building it\n"
+
+
+def test_corrupt_index_from_the_command_line(runner: CliRunner, tmp_path: Path, small_content: Path) -> None:
+    root = tmp_path / "index"
+    build_index(load_knowledge_base(small_content), root, content_root=small_content)
+    _garble_whoosh(root)
+    result = _run(runner, search, "0xC004F050", "--index", str(root), "--content", str(small_content))
+    assert result.exit_code == 0
+    assert len(result.stderr.splitlines()) == 1 and "rebuilding" in result.stderr
+    _garble_whoosh(root)
+    failed = _run(runner, search, "0xC004F050", "--index", str(root), "--content", str(tmp_path / "absent"))
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    assert len(failed.stderr.splitlines()) == 1 and failed.stderr.startswith("Error: ")
+
+
+def test_missing_index_and_no_content(runner: CliRunner, tmp_path: Path) -> None:
+    result = _run(
+        runner, lookup, "0xC004F050", "--index", str(tmp_path / "i"), "--content", str(tmp_path / "c")
+    )
+    assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1
+    assert "no search index at" in result.stderr
+
+
+def test_index_command_reports_invalid_content(
+    runner: CliRunner, tmp_path: Path, small_content: Path
+) -> None:
+    (small_content / "prepare" / "first-entry.yaml").write_text("id: 5\n", "utf-8")
+    result = _run(runner, index, "--index", str(tmp_path / "index"), "--content", str(small_content))
+    assert result.exit_code == 1 and "the index was not rebuilt" in result.stderr
+
+
+@pytest.mark.parametrize("command", [lookup, search, index], ids=lambda c: c.name)
+def test_help_has_an_example(runner: CliRunner, command: click.Command) -> None:
+    result = _run(runner, command, "--help")
+    assert result.exit_code == 0 and "Example" in result.output and "--index" in result.output
+
+
+# --- start-up cost ------------------------------------------------------------------------------------
+
+
+def _modules_after(script: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True, timeout=60
+    )
+    return completed.stdout.strip().splitlines()[-1]
+
+
+_REPORT = "print('WHOOSH' if any(m.split('.')[0] == 'whoosh' for m in sys.modules) else 'CLEAN')"
+
+
+def test_cli_import_does_not_import_whoosh() -> None:
+    script = f"import sys\nimport build_kb.cli\nimport build_kb.search_commands\n{_REPORT}"
+    assert _modules_after(script) == "CLEAN"
+
+
+def test_whoosh_stand_ins_do_not_outlive_the_import() -> None:
+    script = (
+        "import sys, functools\nimport search.engine, whoosh.reading\n"
+        "assert whoosh.reading.cached_property is functools.cached_property\n"
+        "assert 'asyncio' not in sys.modules and 'urllib.request' not in sys.modules\n"
+        "import urllib.request, cached_property\n"
+        "assert callable(urllib.request.urlopen) and cached_property.cached_property is not functools.cached_property\n"
+        "print('CLEAN')"
+    )
+    assert _modules_after(script) == "CLEAN"
+
+
+def test_lookup_does_not_import_whoosh(real_index: Path, tmp_path: Path) -> None:
+    args = ["0xC004F050", "--index", str(real_index), "--content", str(tmp_path / "none"), "--json"]
+    script = (
+        "import sys\nfrom build_kb.search_commands import lookup\n"
+        f"try:\n    lookup.main({args!r})\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code\n{_REPORT}"
+    )
+    assert _modules_after(script) == "CLEAN"
+    searched = script.replace("import lookup", "import search as lookup")
+    assert _modules_after(searched) == "WHOOSH"  # the check itself can fail
