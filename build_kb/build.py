@@ -7,7 +7,6 @@ kill midway leaves the previous outputs exactly as they were.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -23,6 +22,7 @@ from build_kb import __version__
 from build_kb.errors import BuildError
 from build_kb.model import KnowledgeBase
 from build_kb.validate import find_content, load_knowledge_base
+from search.store import content_fingerprint
 
 STAGES = ("site", "index", "pdf", "bundle")
 STAGING_PREFIX = ".kb-staging-"
@@ -55,15 +55,6 @@ class BuildSummary:
 
 Reporter = Callable[[str, str], None]
 """Called as (stage, event) with event "start" or "done"."""
-
-
-def content_fingerprint(content_root: Path) -> str:
-    """sha256 over every content file's relative path and bytes: identical content, identical fingerprint."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in content_root.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(content_root).as_posix().encode("utf-8") + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def build_date(content_root: Path) -> datetime:
