@@ -7,14 +7,17 @@ Every whoosh import of the project lives in `search/` (through `search.engine`);
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from build_kb.codes import Code
+from search.analyzer import word_analyzer
 from search.codemap import write_codemap
-from search.engine import analysis, fields, index
+from search.engine import fields, index
 from search.results import Hit
 from search.store import (
     FORMAT,
@@ -38,13 +41,10 @@ WHOOSH = "whoosh"
 TEXT_FIELDS = ("title", "messages", "summary", "patterns", "body")
 """Free-text fields, most telling first."""
 
-# whoosh's list drops "not" and "no", which carry the meaning of many messages ("not applicable").
-_STOP_WORDS = analysis.STOP_WORDS - {"not", "no", "can", "will"}
-
 
 def make_schema() -> fields.Schema:
     """The index schema; field boosts favour the title and the messages a user pastes."""
-    words = analysis.StemmingAnalyzer(stoplist=_STOP_WORDS)
+    words = word_analyzer()
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         hit=fields.STORED(),
@@ -111,6 +111,40 @@ def documents(kb: KnowledgeBase) -> Iterator[dict[str, Any]]:
         }
 
 
+@contextmanager
+def _repeatable_names(seed: str) -> Iterator[None]:
+    """Seed the `random` module whoosh names its segments with, and put its state back afterwards.
+
+    whoosh draws segment names from the module-level generator; seeded with the content's fingerprint,
+    the same content gives the same file names, and so the same bytes in the offline zip.
+    """
+    saved = random.getstate()
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(saved)
+
+
+def write_whoosh(kb: KnowledgeBase, folder: Path, seed: str) -> None:
+    """Write the whoosh index of `kb` into the empty folder `folder`, byte for byte the same for a seed.
+
+    One segment, written as separate files rather than whoosh's compound file: the compound file's
+    directory records every part's modification time.
+    """
+    with _repeatable_names(seed):
+        whoosh_index = index.create_in(str(folder), make_schema())
+        writer = whoosh_index.writer(limitmb=256, compound=False)
+        try:
+            for document in documents(kb):
+                writer.add_document(**document)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        whoosh_index.close()
+
+
 def build_index(
     kb: KnowledgeBase,
     index_root: Path,
@@ -140,16 +174,7 @@ def build_index(
     try:
         write_codemap(kb, staged)
         (staged / WHOOSH).mkdir()
-        whoosh_index = index.create_in(str(staged / WHOOSH), make_schema())
-        writer = whoosh_index.writer(limitmb=256)
-        try:
-            for document in documents(kb):
-                writer.add_document(**document)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
-        whoosh_index.close()
+        write_whoosh(kb, staged / WHOOSH, seed=fingerprint or str(len(kb)))
         Manifest(FORMAT, len(kb), fingerprint, signature).write(staged / "manifest.json")
         build: IndexBuild = commit_build(index_root, staged)
     except BaseException:

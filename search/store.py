@@ -28,7 +28,7 @@ from build_kb.errors import IndexUnavailable
 POINTER = "CURRENT"
 BUILDS = "builds"
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2
 """Bumped whenever the layout or the schema changes; an index of another format is rebuilt."""
 PARTIAL_PREFIX = ".partial-"
 ABANDONED_AFTER = 3600.0
@@ -115,7 +115,7 @@ def locate_index(path: Path) -> Path:
 def _atomic_write(target: Path, text: str) -> None:
     """Write beside `target`, then rename over it; retried while Windows has the target open."""
     temp = target.with_name(f"{target.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
-    temp.write_text(text, "utf-8")
+    temp.write_bytes(text.encode("utf-8"))  # bytes: the same "\n" line ends on Windows
     for attempt in range(40):
         try:
             temp.replace(target)
@@ -241,6 +241,27 @@ def install_index(staged_root: Path, index_root: Path) -> Path:
         shutil.copytree(build.path, staged)
     commit_build(index_root, staged)
     return index_root
+
+
+def export_build(root: Path, target: Path, stamp: int) -> Path:
+    """Copy the current build of `root` into `target` as a self-contained index root, for the offline zip.
+
+    The copy is the same bytes on any machine: its build is named after `stamp` (seconds since the epoch,
+    the build date) rather than the time of the copy, and its manifest records no content fingerprint, so
+    a bundle's index is used as it is rather than compared with (and rebuilt from) a local content folder.
+
+    Returns:
+        `target`.
+    """
+    import shutil
+
+    build = current_build(root)
+    name = f"{stamp * 1_000_000_000:020d}-0"
+    copied = target / BUILDS / name
+    shutil.copytree(build.path, copied)
+    Manifest(FORMAT, build.manifest.entries, None, None).write(copied / MANIFEST)
+    _atomic_write(target / POINTER, name + "\n")
+    return target
 
 
 def _content_files(content_root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
