@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import re
 
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~])")
-_LEADING_MARKERS = re.compile(r"^(\s*)([-=>]|\d+\.)")
+# Only characters Python-Markdown (with the tables extension) lets a backslash escape: escaping any other
+# character would print the backslash.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|])")
+_LEADING_MARKERS = re.compile(r"^(\s*)(?:(-)|(=)|(\d+)\.)", re.MULTILINE)
+
+
+def _unmark(match: re.Match[str]) -> str:
+    space, dash, equals, number = match.groups()
+    if dash:
+        return f"{space}\\-"
+    if equals:  # a setext underline; "=" has no backslash escape
+        return f"{space}&#61;"
+    return f"{space}{number}\\."
 
 
 def text(value: str) -> str:
-    """Plain text as Markdown that shows exactly `value`: no emphasis, links, headings or raw HTML."""
+    """Plain text as Markdown that shows exactly `value`: no emphasis, links, headings, lists or raw HTML."""
     escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", escaped)
-    return _LEADING_MARKERS.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    return _LEADING_MARKERS.sub(_unmark, escaped)
 
 
 def code_span(value: str) -> str:

@@ -53,7 +53,10 @@ def test_golden_cases_exist() -> None:
         ("<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"),
         ("a_b*c`d", "a\\_b\\*c\\`d"),
         ("# not a heading", "\\# not a heading"),
-        ("1. not a list", "\\1. not a list"),
+        ("1. not a list", "1\\. not a list"),
+        ("2024. was the year", "2024\\. was the year"),
+        ("= underline", "&#61; underline"),
+        ("~tilde~", "~tilde~"),
         ("- not a bullet", "\\- not a bullet"),
         ("C:\\Windows\\Logs", "C:\\\\Windows\\\\Logs"),
         ("[link](x)", "\\[link\\]\\(x\\)"),
@@ -63,6 +66,25 @@ def test_golden_cases_exist() -> None:
 )
 def test_text_escaping(value: str, expected: str) -> None:
     assert md.text(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1. not a list", "12. twelve", "- dash", "+ plus", "* star", "= equals", "# hash", "~x~", "a|b",
+        "a_b_c", "*em* **strong**", "C:\\Windows\\Logs\\CBS", "[x](y)", "<b>bold</b>", "AT&T", "`tick`",
+        "{curly} !bang", "line one\n2. line two\n===",
+    ],
+)  # fmt: skip
+def test_text_shows_exactly_the_value_once_rendered(value: str) -> None:
+    import html
+    import re
+
+    import markdown
+
+    rendered = markdown.markdown(md.text(value), extensions=["tables", "attr_list", "md_in_html"])
+    visible = html.unescape(re.sub(r"</?p>", "", rendered))
+    assert visible == value
 
 
 @pytest.mark.parametrize(
