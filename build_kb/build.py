@@ -22,7 +22,7 @@ from build_kb import __version__
 from build_kb.errors import BuildError
 from build_kb.model import KnowledgeBase
 from build_kb.validate import find_content, load_knowledge_base
-from search.store import content_fingerprint
+from search.store import content_fingerprint, stat_signature
 
 STAGES = ("site", "index", "pdf", "bundle")
 STAGING_PREFIX = ".kb-staging-"
@@ -46,7 +46,10 @@ class BuildSummary:
     """What a build produced, for the closing report."""
 
     entries: int = 0
-    pages: int = 0
+    site_pages: int = 0
+    """HTML pages of the site (0 when the site was not built)."""
+    pdf_pages: int = 0
+    """Pages of the PDF runbook (0 when it was not built)."""
     seconds: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
     version: str = ""
@@ -160,13 +163,19 @@ def run_build(options: BuildOptions, report: Reporter | None = None) -> BuildSum
     notify = report or (lambda stage, event: None)
     summary = BuildSummary()
     started = time.perf_counter()
+    if options.only & {"site", "bundle"} and not options.config_file.is_file():
+        raise BuildError(f"{options.config_file.as_posix()} not found; run kb build from the project folder")
     notify("validate", "start")
+    if not options.content_root.is_dir():
+        load_knowledge_base(options.content_root)  # reports the missing folder as a content problem
+    # Read the content's state before loading it: an edit made meanwhile then shows up as a change later.
+    content_state = (stat_signature(options.content_root), content_fingerprint(options.content_root))
     kb = load_knowledge_base(options.content_root)
     summary.seconds["validate"] = time.perf_counter() - started
     notify("validate", "done")
     summary.entries = len(kb)
     summary.build_date = build_date(options.content_root)
-    summary.version = f"{__version__}+{content_fingerprint(options.content_root)[:10]}"
+    summary.version = f"{__version__}+{content_state[1][:10]}"
     names = output_names(kb)
 
     options.dist_dir.mkdir(parents=True, exist_ok=True)
@@ -175,7 +184,7 @@ def run_build(options: BuildOptions, report: Reporter | None = None) -> BuildSum
         shutil.rmtree(stale, ignore_errors=True)
     staging.mkdir()
     try:
-        staged = _run_stages(options, kb, staging, names, summary, notify)
+        staged = _run_stages(options, kb, content_state, staging, names, summary, notify)
         _commit(options, staged, names, summary)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -198,6 +207,7 @@ def _timed(stage: str, summary: BuildSummary, notify: Reporter, options: BuildOp
 def _run_stages(
     options: BuildOptions,
     kb: KnowledgeBase,
+    content_state: tuple[str, str],
     staging: Path,
     names: dict[str, str],
     summary: BuildSummary,
@@ -208,7 +218,7 @@ def _run_stages(
     site_dir = staging / "site"
     if "site" in wanted or "bundle" in wanted:
         finish = _timed("site", summary, notify, options)
-        summary.pages = build_site(options, site_dir, summary.build_date)
+        summary.site_pages = build_site(options, site_dir, summary.build_date)
         finish()
         if "site" in wanted:
             staged["site"] = site_dir
@@ -217,7 +227,7 @@ def _run_stages(
         from search.index import build_index
 
         finish = _timed("index", summary, notify, options)
-        build_index(kb, index_dir, content_root=options.content_root)
+        build_index(kb, index_dir, content_root=options.content_root, content_state=content_state)
         finish()
         if "index" in wanted:
             staged["index"] = index_dir
@@ -226,7 +236,9 @@ def _run_stages(
         from build_kb.runbook import build_runbook
 
         finish = _timed("pdf", summary, notify, options)
-        build_runbook(kb, pdf, build_date=summary.build_date, version=summary.version)
+        summary.pdf_pages = build_runbook(
+            kb, pdf, build_date=summary.build_date, version=summary.version
+        ).pages
         finish()
         if "pdf" in wanted:
             staged["pdf"] = pdf
@@ -239,8 +251,17 @@ def _run_stages(
             title=kb.taxonomy.title, version=summary.version, build_date=summary.build_date,
             pdf_name=names["pdf"], root=root,
         )  # fmt: skip
+        from search.store import export_build
+
+        portable_index = export_build(
+            index_dir, staging / "bundle-index", int(summary.build_date.timestamp())
+        )
         zip_path = staging / names["bundle"]
-        sources = [(f"{root}/site", site_dir), (f"{root}/index", index_dir), (f"{root}/{names['pdf']}", pdf)]
+        sources = [
+            (f"{root}/site", site_dir),
+            (f"{root}/index", portable_index),
+            (f"{root}/{names['pdf']}", pdf),
+        ]
         write_zip(zip_path, sources, {f"{root}/README.txt": readme}, summary.build_date)
         finish()
         staged["bundle"] = zip_path

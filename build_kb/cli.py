@@ -234,13 +234,16 @@ def build(content_root: Path, site_dir: Path, dist_dir: Path, config_file: Path,
     sizes = {name: _size(path) for name, path in summary.outputs.items()}
     if as_json:
         data = {
-            "entries": summary.entries, "pages": summary.pages, "version": summary.version,
+            "entries": summary.entries, "site_pages": summary.site_pages, "pdf_pages": summary.pdf_pages, "version": summary.version,
             "build_date": summary.build_date.isoformat(), "seconds": summary.seconds,
             "outputs": {name: {"path": path.as_posix(), "bytes": sizes[name]} for name, path in summary.outputs.items()},
         }  # fmt: skip
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(f"{summary.entries} entries, {summary.pages} pages, version {summary.version}", err=True)
+    counts = [f"{summary.entries} entries"]
+    counts += [f"{summary.site_pages} site pages"] if summary.site_pages else []
+    counts += [f"{summary.pdf_pages} PDF pages"] if summary.pdf_pages else []
+    click.echo(f"{', '.join(counts)}, version {summary.version}", err=True)
     for name, path in summary.outputs.items():
         click.echo(f"  {name:<7} {path.as_posix():<40} {sizes[name] / 1024:10.1f} KiB", err=True)
     total = sum(summary.seconds.values())
