@@ -25,7 +25,6 @@ from tests.helpers import TAXONOMY, make_entry, synthetic_entries, write_content
 
 BUILD_DATE = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 VERSION = "1.2.3+test"
-TOC_LINE = re.compile(r"^(?P<title>.*?)[\s.]*\u2060?\s*(?P<page>\d+)$")
 
 
 @dataclass
@@ -161,20 +160,23 @@ def test_footer_page_x_of_y_and_running_header(built: Built) -> None:
 
 
 def _toc(built: Built) -> dict[str, int]:
-    """Title -> printed page number, from the contents pages (titles that wrap are joined back)."""
+    """Title -> printed page number, read from the text of the contents pages (wrapped titles joined back)."""
+    lines = [
+        line
+        for text in built.pages
+        if text.lstrip().startswith("Contents")
+        for line in text.splitlines()
+        if not line.startswith(("Contents", "Page ", built.kb.taxonomy.title))
+    ]
+    contents = " ".join(
+        " ".join(lines).replace("\u2060", " ").split()
+    )  # Typst joins the page number with U+2060
+    titles = [entry.title for entry in built.kb.entries] + [p.title for p in built.kb.taxonomy.phases]
     found: dict[str, int] = {}
-    pending = ""
-    for text in built.pages:
-        if not text.lstrip().startswith("Contents"):
-            continue
-        for line in text.splitlines():
-            if line.startswith(("Contents", "Page ", built.kb.taxonomy.title)):
-                continue
-            pending = f"{pending} {line}".strip()
-            match = TOC_LINE.match(pending)
-            if match and re.search(r"\.\s*\.", pending):
-                found[match["title"].rstrip(" .")] = int(match["page"])
-                pending = ""
+    for title in titles:
+        match = re.search(re.escape(" ".join(title.split())) + r" (\d+)(?: |$)", contents)
+        if match:
+            found[title] = int(match[1])
     return found
 
 
