@@ -123,11 +123,19 @@ class _WarningCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def build_site(options: BuildOptions, site_dir: Path, stamp: datetime) -> int:
-    """Run MkDocs (strict) into `site_dir`; returns the number of HTML pages."""
+def build_site(
+    options: BuildOptions, site_dir: Path, stamp: datetime, kb: KnowledgeBase | None = None
+) -> int:
+    """Run MkDocs (strict) into `site_dir`; returns the number of HTML pages.
+
+    `kb`, when given, is the content already loaded from `options.content_root`; the plugin then uses it
+    rather than loading and validating the same files a second time.
+    """
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
+
+    from build_kb.plugin import KbPlugin
 
     if not options.config_file.is_file():
         raise BuildError(f"{options.config_file.as_posix()} not found; run kb build from the project folder")
@@ -137,7 +145,10 @@ def build_site(options: BuildOptions, site_dir: Path, stamp: datetime) -> int:
     try:
         with _source_date(stamp):
             config = load_config(config_file=str(options.config_file), site_dir=str(site_dir), strict=True)
-            config.plugins["kb"].config["content"] = str(options.content_root.resolve())
+            plugin = config.plugins["kb"]
+            plugin.config["content"] = str(options.content_root.resolve())
+            if kb is not None and isinstance(plugin, KbPlugin):
+                plugin.preloaded = kb
             mkdocs_build(config)
     except MkDocsException as error:
         details = "\n".join(collector.messages)
@@ -218,7 +229,7 @@ def _run_stages(
     site_dir = staging / "site"
     if "site" in wanted or "bundle" in wanted:
         finish = _timed("site", summary, notify, options)
-        summary.site_pages = build_site(options, site_dir, summary.build_date)
+        summary.site_pages = build_site(options, site_dir, summary.build_date, kb)
         finish()
         if "site" in wanted:
             staged["site"] = site_dir

@@ -52,11 +52,13 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
 
     def __init__(self) -> None:
         self.kb: KnowledgeBase | None = None
+        self.preloaded: KnowledgeBase | None = None
+        """Set by `kb build`, which has validated the content already: used instead of loading it again."""
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path or ".").parent / self.config.content
         try:
-            self.kb = load_knowledge_base(root, strict=self.config.strict)
+            self.kb = self.preloaded or load_knowledge_base(root, strict=self.config.strict)
         except ValidationFailed as error:
             raise PluginError(f"invalid content in {root.as_posix()}:\n{error.report()}") from None
         config.nav = navigation(self.kb)
