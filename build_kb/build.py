@@ -82,15 +82,27 @@ def build_date(content_root: Path) -> datetime:
     return datetime.fromtimestamp(int(newest), tz=UTC)
 
 
+def _move(source: Path, target: Path) -> None:
+    """`os.replace`, retried for a moment while Windows refuses it (an indexer or antivirus holding a file)."""
+    for attempt in range(20):
+        try:
+            source.replace(target)
+            return
+        except PermissionError:
+            if attempt == 19:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 def replace_tree(staged: Path, target: Path) -> None:
     """Put the folder `staged` where `target` is, keeping the old one until the new one is in place."""
     retired = target.with_name(f"{STAGING_PREFIX}old-{target.name}")
     if retired.exists():
         shutil.rmtree(retired, ignore_errors=True)
     if target.exists():
-        target.rename(retired)
+        _move(target, retired)
     try:
-        staged.rename(target)
+        _move(staged, target)
     except OSError:
         if retired.exists() and not target.exists():
             retired.rename(target)
@@ -189,17 +201,49 @@ def run_build(options: BuildOptions, report: Reporter | None = None) -> BuildSum
     summary.version = f"{__version__}+{content_state[1][:10]}"
     names = output_names(kb)
 
-    options.dist_dir.mkdir(parents=True, exist_ok=True)
-    staging = options.dist_dir.parent / f"{STAGING_PREFIX}{os.getpid()}"
-    for stale in options.dist_dir.parent.glob(f"{STAGING_PREFIX}*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    staging.mkdir()
     try:
-        staged = _run_stages(options, kb, content_state, staging, names, summary, notify)
-        _commit(options, staged, names, summary)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        options.dist_dir.mkdir(parents=True, exist_ok=True)
+        with _exclusive(options.dist_dir):
+            # Staging folders sit beside their destinations so that moving them in is a rename, never a copy.
+            staging = options.dist_dir.parent / f"{STAGING_PREFIX}{os.getpid()}"
+            site_staging = options.site_dir.parent / f"{STAGING_PREFIX}{os.getpid()}-site"
+            for parent in {options.dist_dir.parent, options.site_dir.parent}:
+                for stale in parent.glob(f"{STAGING_PREFIX}*"):  # left by a killed build
+                    shutil.rmtree(stale, ignore_errors=True)
+            staging.mkdir()
+            try:
+                staged = _run_stages(
+                    options, kb, content_state, staging, site_staging, names, summary, notify
+                )
+                _commit(options, staged, names, summary)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+                shutil.rmtree(site_staging, ignore_errors=True)
+    except OSError as error:
+        where = f" {Path(error.filename).as_posix()}" if error.filename else ""
+        raise BuildError(f"cannot write{where}: {error.strerror or error}") from None
     return summary
+
+
+@contextmanager
+def _exclusive(dist_dir: Path) -> Iterator[None]:
+    """Hold the build lock beside `dist_dir`: two builds at once would delete each other's staging folders.
+
+    An operating-system lock, so a killed build releases it; the next build then deletes its leftovers.
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(dist_dir.parent / f".kb-build-{dist_dir.name}.lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise BuildError(
+            f"another kb build is writing to {dist_dir.as_posix()}; try again when it is done"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _timed(stage: str, summary: BuildSummary, notify: Reporter, options: BuildOptions) -> Callable[[], None]:
@@ -220,13 +264,13 @@ def _run_stages(
     kb: KnowledgeBase,
     content_state: tuple[str, str],
     staging: Path,
+    site_dir: Path,
     names: dict[str, str],
     summary: BuildSummary,
     notify: Reporter,
 ) -> dict[str, Path]:
     staged: dict[str, Path] = {}
     wanted = options.only
-    site_dir = staging / "site"
     if "site" in wanted or "bundle" in wanted:
         finish = _timed("site", summary, notify, options)
         summary.site_pages = build_site(options, site_dir, summary.build_date, kb)
@@ -293,5 +337,5 @@ def _commit(
     for key in ("pdf", "bundle"):
         if key in staged:
             target = options.dist_dir / names[key]
-            staged[key].replace(target)
+            _move(staged[key], target)
             summary.outputs[key] = target

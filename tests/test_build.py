@@ -323,3 +323,26 @@ def test_missing_content_folder_is_a_content_problem(tmp_path: Path) -> None:
     assert "nowhere:1:1" in result.stderr and "content folder not found" in result.stderr
     assert "Traceback" not in result.stderr
     assert not missing.site.exists()
+
+
+def test_a_second_build_into_the_same_dist_is_refused_while_one_runs(built: Project) -> None:
+    from filelock import FileLock
+
+    before = snapshot(built.site, built.dist)
+    with FileLock(built.dist.parent / f".kb-build-{built.dist.name}.lock", timeout=0):
+        result = build(built)
+    assert result.returncode == 1
+    assert "another kb build is writing to" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot(built.site, built.dist) == before
+    assert build(built).returncode == 0  # the lock is free again
+
+
+def test_site_and_dist_in_different_folders(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    project = Project(content, tmp_path / "www" / "kb", tmp_path / "out" / "dist")
+    result = build(project, "--only", "site", "--only", "pdf")
+    assert result.returncode == 0, result.stderr
+    assert (project.site / "index.html").is_file() and project.pdf.is_file()
+    for parent in (project.site.parent, project.dist.parent):
+        assert not list(parent.glob(f"{STAGING_PREFIX}*")), parent
