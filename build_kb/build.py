@@ -20,6 +20,7 @@ from pathlib import Path
 
 from build_kb import __version__
 from build_kb.errors import BuildError
+from build_kb.files import replace_retrying
 from build_kb.model import KnowledgeBase
 from build_kb.validate import find_content, load_knowledge_base
 from search.store import content_fingerprint, stat_signature
@@ -82,27 +83,15 @@ def build_date(content_root: Path) -> datetime:
     return datetime.fromtimestamp(int(newest), tz=UTC)
 
 
-def _move(source: Path, target: Path) -> None:
-    """`os.replace`, retried for a moment while Windows refuses it (an indexer or antivirus holding a file)."""
-    for attempt in range(20):
-        try:
-            source.replace(target)
-            return
-        except PermissionError:
-            if attempt == 19:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-
-
 def replace_tree(staged: Path, target: Path) -> None:
     """Put the folder `staged` where `target` is, keeping the old one until the new one is in place."""
     retired = target.with_name(f"{STAGING_PREFIX}old-{target.name}")
     if retired.exists():
         shutil.rmtree(retired, ignore_errors=True)
     if target.exists():
-        _move(target, retired)
+        replace_retrying(target, retired)
     try:
-        _move(staged, target)
+        replace_retrying(staged, target)
     except OSError:
         if retired.exists() and not target.exists():
             retired.rename(target)
@@ -337,5 +326,5 @@ def _commit(
     for key in ("pdf", "bundle"):
         if key in staged:
             target = options.dist_dir / names[key]
-            _move(staged[key], target)
+            replace_retrying(staged[key], target)
             summary.outputs[key] = target

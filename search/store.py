@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from build_kb.errors import IndexUnavailable
+from build_kb.files import replace_retrying
 
 POINTER = "CURRENT"
 BUILDS = "builds"
@@ -116,16 +117,11 @@ def _atomic_write(target: Path, text: str) -> None:
     """Write beside `target`, then rename over it; retried while Windows has the target open."""
     temp = target.with_name(f"{target.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     temp.write_bytes(text.encode("utf-8"))  # bytes: the same "\n" line ends on Windows
-    for attempt in range(40):
-        try:
-            temp.replace(target)
-            return
-        except PermissionError:
-            # Windows refuses to replace a file another process holds open; readers hold it briefly.
-            if attempt == 39:
-                temp.unlink(missing_ok=True)
-                raise
-            time.sleep(0.005 * (attempt + 1))
+    try:
+        replace_retrying(temp, target)  # readers hold the pointer open only briefly
+    except OSError:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def read_pointer(root: Path) -> str | None:
