@@ -287,29 +287,37 @@ def _run_stages(
         if "pdf" in wanted:
             staged["pdf"] = pdf
     if "bundle" in wanted:
-        from build_kb.bundle import bundle_readme, write_zip
-
         finish = _timed("bundle", summary, notify, options)
-        root = names["bundle"].removesuffix(".zip")
-        readme = bundle_readme(
-            title=kb.taxonomy.title, version=summary.version, build_date=summary.build_date,
-            pdf_name=names["pdf"], root=root,
-        )  # fmt: skip
-        from search.store import export_build
-
-        portable_index = export_build(
-            index_dir, staging / "bundle-index", int(summary.build_date.timestamp())
-        )
-        zip_path = staging / names["bundle"]
-        sources = [
-            (f"{root}/site", site_dir),
-            (f"{root}/index", portable_index),
-            (f"{root}/{names['pdf']}", pdf),
-        ]
-        write_zip(zip_path, sources, {f"{root}/README.txt": readme}, summary.build_date)
+        staged["bundle"] = _write_bundle(kb, summary, names, staging, site=site_dir, index=index_dir, pdf=pdf)
         finish()
-        staged["bundle"] = zip_path
     return staged
+
+
+def _write_bundle(
+    kb: KnowledgeBase,
+    summary: BuildSummary,
+    names: dict[str, str],
+    staging: Path,
+    *,
+    site: Path,
+    index: Path,
+    pdf: Path,
+) -> Path:
+    """The offline zip of the staged site, index and PDF, with its README, under one top folder."""
+    from build_kb.bundle import bundle_readme, write_zip
+    from search.store import export_build
+
+    root = names["bundle"].removesuffix(".zip")
+    readme = bundle_readme(
+        title=kb.taxonomy.title, version=summary.version, build_date=summary.build_date,
+        pdf_name=names["pdf"], root=root,
+    )  # fmt: skip
+    # The staged index carries the time it was built in its names; the copy in the zip must not.
+    portable_index = export_build(index, staging / "bundle-index", int(summary.build_date.timestamp()))
+    zip_path = staging / names["bundle"]
+    sources = [(f"{root}/site", site), (f"{root}/index", portable_index), (f"{root}/{names['pdf']}", pdf)]
+    write_zip(zip_path, sources, {f"{root}/README.txt": readme}, summary.build_date)
+    return zip_path
 
 
 def _commit(

@@ -367,7 +367,7 @@ def test_replace_retrying_waits_out_a_file_held_open(
         return real_replace(self, other)
 
     monkeypatch.setattr(Path, "replace", held_open)
-    monkeypatch.setattr(files.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr("build_kb.files.time.sleep", lambda seconds: None)
     if moved:
         files.replace_retrying(source, target, attempts=5)
         assert target.read_text("utf-8") == "new" and not source.exists()
