@@ -161,3 +161,49 @@ def test_real_entries_validate_against_the_json_schema() -> None:
     for path in files:
         jsonschema.validate(yaml.safe_load(path.read_text("utf-8")), schema)
         assert path.read_text("utf-8").startswith("# yaml-language-server: $schema=")
+
+
+FAST_PATH_TEXTS = {
+    "nested": "a: 1\nb:\n  - x\n  - {c: d, e: [1, 2]}\nf: |\n  block\n  text\n",
+    "unicode before values": "título: «ünïcødé» ✓\nnext: 0xC004F050\nlist:\n  - é\n  - 𝄞 after a wide char: value\n",
+    "flow and quotes": "codes: ['0x80070643', \"HRESULT_FROM_WIN32(1633)\"]\nempty: \nnull_value: ~\n",
+    "comments and document marker": "# comment\n---\nkey: value  # trailing\n",
+    "windows line ends": 'a: 1\r\nb:\r\n  - x\r\n  - "tab\\there"\r\nc: >-\r\n  folded\r\n  text\r\n',
+}
+REAL_FILES = sorted((Path(__file__).resolve().parent.parent / "content").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [*FAST_PATH_TEXTS.values(), *(p.read_text("utf-8") for p in REAL_FILES)],
+    ids=[*FAST_PATH_TEXTS, *(p.stem for p in REAL_FILES)],
+)
+def test_libyaml_and_python_parsers_give_the_same_document(text: str) -> None:
+    from build_kb import load
+
+    fast = load._parse_fast(text, "f.yaml")
+    exact = load._parse_exact(text, "f.yaml")
+    assert fast is not None, "libyaml should take this document"
+    fast_doc, exact_doc = fast[0], exact[0]
+    assert fast_doc is not None and exact_doc is not None
+    assert fast_doc.data == exact_doc.data
+    assert fast_doc.positions == exact_doc.positions
+    assert fast_doc.key_positions == exact_doc.key_positions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x 1\nb: *x\n",  # alias
+        "a: 1\na: 2\n",  # duplicate key
+        "a: [1, 2\n",  # syntax error
+        "a: b: c\n",
+        "lol: &a [x, x]\nl2: &b [*a, *a]\nl3: [*b, *b]\n",  # alias bomb, never expanded
+    ],
+)
+def test_documents_libyaml_cannot_take_cleanly_go_to_the_exact_parser(text: str) -> None:
+    from build_kb import load
+
+    assert load._parse_fast(text, "f.yaml") is None
+    doc, problems = load.parse_yaml(text, "f.yaml")
+    assert doc is None and problems
