@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from build_kb import __version__
 from build_kb.errors import BuildError
@@ -57,8 +58,14 @@ class BuildSummary:
     build_date: datetime = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-Reporter = Callable[[str, str], None]
-"""Called as (stage, event) with event "start" or "done"."""
+class Reporter(Protocol):
+    """Told how the build goes: `event` is "start", "done" or "progress" (then with `done` of `total`)."""
+
+    def __call__(self, stage: str, event: str, done: int = 0, total: int = 0) -> None: ...
+
+
+def _silent(stage: str, event: str, done: int = 0, total: int = 0) -> None:
+    """The reporter of a build nobody watches."""
 
 
 def build_date(content_root: Path) -> datetime:
@@ -125,12 +132,16 @@ class _WarningCollector(logging.Handler):
 
 
 def build_site(
-    options: BuildOptions, site_dir: Path, stamp: datetime, kb: KnowledgeBase | None = None
+    options: BuildOptions,
+    site_dir: Path,
+    stamp: datetime,
+    kb: KnowledgeBase | None = None,
+    report: Reporter = _silent,
 ) -> int:
     """Run MkDocs (strict) into `site_dir`; returns the number of HTML pages.
 
     `kb`, when given, is the content already loaded from `options.content_root`; the plugin then uses it
-    rather than loading and validating the same files a second time.
+    rather than loading and validating the same files a second time. `report` hears of every page written.
     """
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -148,8 +159,9 @@ def build_site(
             config = load_config(config_file=str(options.config_file), site_dir=str(site_dir), strict=True)
             plugin = config.plugins["kb"]
             plugin.config["content"] = str(options.content_root.resolve())
-            if kb is not None and isinstance(plugin, KbPlugin):
+            if isinstance(plugin, KbPlugin):
                 plugin.preloaded = kb
+                plugin.page_written = lambda done, total: report("site", "progress", done, total)
             mkdocs_build(config)
     except MkDocsException as error:
         details = "\n".join(collector.messages)
@@ -172,7 +184,7 @@ def run_build(options: BuildOptions, report: Reporter | None = None) -> BuildSum
         ValidationFailed: the content is invalid (nothing is built).
         BuildError: a stage failed (nothing is replaced).
     """
-    notify = report or (lambda stage, event: None)
+    notify = report or _silent
     summary = BuildSummary()
     started = time.perf_counter()
     if options.only & {"site", "bundle"} and not options.config_file.is_file():
@@ -262,7 +274,7 @@ def _run_stages(
     wanted = options.only
     if "site" in wanted or "bundle" in wanted:
         finish = _timed("site", summary, notify, options)
-        summary.site_pages = build_site(options, site_dir, summary.build_date, kb)
+        summary.site_pages = build_site(options, site_dir, summary.build_date, kb, notify)
         finish()
         if "site" in wanted:
             staged["site"] = site_dir

@@ -6,12 +6,15 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from build_kb import __version__
 from build_kb.errors import KbError, ValidationFailed
+
+if TYPE_CHECKING:
+    from build_kb.build import Reporter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -167,26 +170,48 @@ def _size(path: Path) -> int:
     )
 
 
-def _progress_reporter() -> Callable[[str, str], None]:
-    """Live stage lines on a terminal; plain, timestamped log lines otherwise (CI logs, pipes)."""
+def _progress_reporter() -> Reporter:
+    """Live stage lines on a terminal; plain log lines otherwise (CI logs, pipes).
+
+    On a terminal the running stage's line is redrawn in place with its page count, at most ten times a
+    second; in a log, progress is a line at each quarter of the work.
+    """
     import time
 
     interactive = sys.stderr.isatty()
     started: dict[str, float] = {}
+    last_drawn = [0.0]
+    quarters_logged: dict[str, int] = {}
 
-    def report(stage: str, event: str) -> None:
+    def draw(text: str) -> None:
+        click.echo("\r\x1b[2K" + click.style("… ", fg="cyan") + text, err=True, nl=False)
+
+    def report(stage: str, event: str, done: int = 0, total: int = 0) -> None:
+        now = time.perf_counter()
         if event == "start":
-            started[stage] = time.perf_counter()
+            started[stage] = now
             if interactive:
-                click.echo(click.style("… ", fg="cyan") + f"{stage}", err=True, nl=False)
+                draw(stage)
             else:
                 click.echo(f"kb build: {stage}: started", err=True)
-            return
-        elapsed = time.perf_counter() - started.get(stage, time.perf_counter())
-        if interactive:
-            click.echo("\r" + click.style("✓ ", fg="green") + f"{stage:<9}{elapsed:7.2f} s", err=True)
-        else:
-            click.echo(f"kb build: {stage}: done in {elapsed:.2f} s", err=True)
+        elif event == "progress" and total:
+            if interactive:
+                if now - last_drawn[0] >= 0.1 or done == total:
+                    last_drawn[0] = now
+                    draw(f"{stage:<9}{done:>7,}/{total:,} pages")
+            else:
+                quarter = 4 * done // total
+                if quarter > quarters_logged.get(stage, 0) and done < total:
+                    quarters_logged[stage] = quarter
+                    click.echo(f"kb build: {stage}: {done:,}/{total:,} pages", err=True)
+        elif event == "done":
+            elapsed = now - started.get(stage, now)
+            if interactive:
+                click.echo(
+                    "\r\x1b[2K" + click.style("✓ ", fg="green") + f"{stage:<9}{elapsed:7.2f} s", err=True
+                )
+            else:
+                click.echo(f"kb build: {stage}: done in {elapsed:.2f} s", err=True)
 
     return report
 

@@ -6,6 +6,7 @@ Each handler only calls pure functions from `validate`, `render` and `authoring`
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from build_kb.validate import load_knowledge_base
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.pages import Page
 
 CODE_MAP_SCRIPT = "assets/javascripts/kb-codes.js"
 
@@ -54,6 +56,9 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
         self.kb: KnowledgeBase | None = None
         self.preloaded: KnowledgeBase | None = None
         """Set by `kb build`, which has validated the content already: used instead of loading it again."""
+        self.page_written: Callable[[int, int], None] | None = None
+        """Set by `kb build` for its progress display: called with (pages written, pages in all)."""
+        self._pages = (0, 0)
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path or ".").parent / self.config.content
@@ -72,4 +77,12 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
         for path, markdown in pages.items():
             files.append(File.generated(config, path, content=markdown))
         files.append(File.generated(config, CODE_MAP_SCRIPT, content=code_map_script(self.kb)))
+        self._pages = (0, len(files.documentation_pages()))
         return files
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        written, total = self._pages
+        self._pages = (written + 1, total)
+        if self.page_written is not None:
+            self.page_written(written + 1, total)
+        return output

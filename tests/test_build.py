@@ -376,3 +376,18 @@ def test_replace_retrying_waits_out_a_file_held_open(
             files.replace_retrying(source, target, attempts=5)
         assert target.read_text("utf-8") == "old"
     assert len(calls) == min(refusals + 1, 5)
+
+
+def test_long_stages_log_their_progress_by_quarters(tmp_path: Path) -> None:
+    import re
+
+    project = new_project(tmp_path)
+    result = build(project, "--only", "site")
+    assert result.returncode == 0, result.stderr
+    steps = [
+        tuple(map(int, m)) for m in re.findall(r"^kb build: site: (\d+)/(\d+) pages$", result.stderr, re.M)
+    ]
+    assert len(steps) == 3, result.stderr
+    total = steps[0][1]
+    assert total == len(list(project.site.rglob("*.html"))) - 1  # every page but the 404 page, a theme file
+    assert [done * 4 // total for done, _ in steps] == [1, 2, 3]
