@@ -14,13 +14,13 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 
 from build_kb.authoring import render_authoring
 from build_kb.codetable import code_rows
 from build_kb.errors import ValidationFailed
 from build_kb.model import KnowledgeBase
-from build_kb.render import navigation, render_pages
+from build_kb.render import nav_paths, navigation, render_pages
 from build_kb.validate import load_knowledge_base
 
 if TYPE_CHECKING:
@@ -74,8 +74,12 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
             return files
         pages = render_pages(self.kb)
         pages["authoring.md"] = render_authoring(self.kb)
+        in_nav = nav_paths(navigation(self.kb))
         for path, markdown in pages.items():
-            files.append(File.generated(config, path, content=markdown))
+            # Entries left out of a long section's navigation are reached from their phase page instead.
+            left_out = path.startswith("entries/") and path not in in_nav
+            inclusion = InclusionLevel.NOT_IN_NAV if left_out else InclusionLevel.UNDEFINED
+            files.append(File.generated(config, path, content=markdown, inclusion=inclusion))
         files.append(File.generated(config, CODE_MAP_SCRIPT, content=code_map_script(self.kb)))
         self._pages = (0, len(files.documentation_pages()))
         return files

@@ -325,6 +325,20 @@ def render_pages(kb: KnowledgeBase) -> dict[str, str]:
     return pages
 
 
+NAV_ENTRY_LIMIT = 60
+"""A phase or method with more entries than this lists only its own page in the navigation.
+
+mkdocs-material writes the open section's whole navigation into every page of it: with thousands of
+entries in one section, each page would carry thousands of links (10,000 entries gave 1.2 MB pages and a
+13 GB site). The phase or method page lists its entries in any case.
+"""
+
+
+def _nav_group(entries: Iterable[Entry]) -> list[str]:
+    listed = list(entries)
+    return [entry_page(e.id) for e in listed] if len(listed) <= NAV_ENTRY_LIMIT else []
+
+
 def navigation(kb: KnowledgeBase) -> list[object]:
     """The MkDocs `nav`: home, one section per phase (methods nested, entries inside), then the indexes."""
     nav: list[object] = [{"Home": "index.md"}]
@@ -332,13 +346,25 @@ def navigation(kb: KnowledgeBase) -> list[object]:
         section: list[object] = [phase_page(phase.id)]
         if phase.methods:
             for method in phase.methods:
-                items = [
-                    phase_page(phase.id, method.id),
-                    *(entry_page(e.id) for e in kb.phase_entries(phase.id, method.id)),
-                ]
+                items = [phase_page(phase.id, method.id), *_nav_group(kb.phase_entries(phase.id, method.id))]
                 section.append({method.title: items})
         else:
-            section += [entry_page(e.id) for e in kb.phase_entries(phase.id)]
+            section += _nav_group(kb.phase_entries(phase.id))
         nav.append({phase.short_title: section})
     nav += [{"Error codes": "codes/index.md"}, {"Tags": "tags.md"}, {"Authoring": "authoring.md"}]
     return nav
+
+
+def nav_paths(nav: list[object]) -> set[str]:
+    """Every page path a `nav` as returned by `navigation` names."""
+    found: set[str] = set()
+    pending: list[object] = list(nav)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            found.add(item)
+        elif isinstance(item, dict):
+            pending += item.values()
+        elif isinstance(item, list):
+            pending += item
+    return found

@@ -68,7 +68,7 @@ def write_baseline(content: Path, folder: Path) -> Path:
     """The generated pages as plain Markdown files, and an mkdocs.yml for them without the kb plugin."""
     from build_kb.authoring import render_authoring
     from build_kb.plugin import CODE_MAP_SCRIPT, code_map_script
-    from build_kb.render import navigation, render_pages
+    from build_kb.render import nav_paths, navigation, render_pages
     from build_kb.validate import load_knowledge_base
 
     kb = load_knowledge_base(content)
@@ -86,7 +86,12 @@ def write_baseline(content: Path, folder: Path) -> Path:
     config["site_dir"] = str(folder / "site")
     config["theme"]["custom_dir"] = str(ROOT / "site_overrides")
     config["plugins"] = [p for p in config["plugins"] if not (isinstance(p, dict) and "kb" in p)]
-    config["nav"] = navigation(kb)
+    config["nav"] = nav = navigation(kb)
+    # The plugin marks entries left out of a long section's nav as not_in_nav; say the same of the files.
+    left_out = sorted(set(pages) - nav_paths(nav))
+    config["not_in_nav"] = "\n".join(
+        ["/codes/0x*.md", *(f"/{name}" for name in left_out if name.endswith(".md"))]
+    )
     config_file = folder / "mkdocs.yml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
     return config_file
@@ -126,6 +131,8 @@ def bench(size: int, runs: int, folder: Path, with_pdf: bool) -> None:
         elapsed, bare_peak = _spawned(_bare_mkdocs, baseline_config)
         bare.append(elapsed)
         bare_peaks.append(bare_peak)
+        stages = ", ".join(f"{stage} {value:.2f}" for stage, value in seconds.items())
+        print(f"  ({size} entries, run {run + 1}: {stages}; bare mkdocs {elapsed:.2f} s)", flush=True)
 
     medians = {stage: statistics.median(values) for stage, values in stage_runs.items() if values}
     bare_median = statistics.median(bare)

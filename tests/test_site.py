@@ -116,3 +116,27 @@ def test_invalid_content_aborts_the_site_build(tmp_path: Path) -> None:
         build_site(
             BuildOptions(content_root=content, config_file=ROOT / "mkdocs.yml"), tmp_path / "s", FIXED_DATE
         )
+
+
+def test_a_long_section_lists_its_entries_on_its_page_not_in_every_pages_navigation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from build_kb import render
+
+    monkeypatch.setattr(render, "NAV_ENTRY_LIMIT", 3)
+    long_phase = [make_entry(f"prepare-{n}", phase="prepare") for n in range(5)]
+    short_method = [make_entry(f"online-{n}", phase="activate", method="online") for n in range(2)]
+    content = write_content(tmp_path / "content", long_phase + short_method)
+    site = tmp_path / "site"
+    build_site(
+        BuildOptions(content_root=content, config_file=ROOT / "mkdocs.yml"), site, FIXED_DATE
+    )  # strict
+
+    def links_to(page: Path, entry_id: str) -> bool:
+        return any(link.split("#")[0].endswith(f"{entry_id}.html") for link in page_refs(page).links)
+
+    other_long = site / "entries" / "prepare-0.html"
+    assert not links_to(other_long, "prepare-3"), "a long section's entries are left out of the navigation"
+    assert links_to(site / "entries" / "online-0.html", "online-1"), "a short section keeps them"
+    phase_pages = [p for p in site.rglob("*.html") if all(links_to(p, e["id"]) for e in long_phase)]
+    assert phase_pages, "some page (the phase page) must list every entry of the long section"
