@@ -59,6 +59,7 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
         self.page_written: Callable[[int, int], None] | None = None
         """Set by `kb build` for its progress display: called with (pages written, pages in all)."""
         self._pages = (0, 0)
+        self._in_nav: set[str] = set()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path or ".").parent / self.config.content
@@ -67,6 +68,7 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
         except ValidationFailed as error:
             raise PluginError(f"invalid content in {root.as_posix()}:\n{error.report()}") from None
         config.nav = navigation(self.kb)
+        self._in_nav = nav_paths(config.nav)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -74,10 +76,9 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
             return files
         pages = render_pages(self.kb)
         pages["authoring.md"] = render_authoring(self.kb)
-        in_nav = nav_paths(navigation(self.kb))
         for path, markdown in pages.items():
             # Entries left out of a long section's navigation are reached from their phase page instead.
-            left_out = path.startswith("entries/") and path not in in_nav
+            left_out = path.startswith("entries/") and path not in self._in_nav
             inclusion = InclusionLevel.NOT_IN_NAV if left_out else InclusionLevel.UNDEFINED
             files.append(File.generated(config, path, content=markdown, inclusion=inclusion))
         files.append(File.generated(config, CODE_MAP_SCRIPT, content=code_map_script(self.kb)))
