@@ -131,6 +131,11 @@ class _WarningCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def _require_config(options: BuildOptions) -> None:
+    if not options.config_file.is_file():
+        raise BuildError(f"{options.config_file.as_posix()} not found; run kb build from the project folder")
+
+
 def build_site(
     options: BuildOptions,
     site_dir: Path,
@@ -149,8 +154,7 @@ def build_site(
 
     from build_kb.plugin import KbPlugin
 
-    if not options.config_file.is_file():
-        raise BuildError(f"{options.config_file.as_posix()} not found; run kb build from the project folder")
+    _require_config(options)
     collector = _WarningCollector()
     mkdocs_logger = logging.getLogger("mkdocs")
     mkdocs_logger.addHandler(collector)
@@ -187,8 +191,8 @@ def run_build(options: BuildOptions, report: Reporter | None = None) -> BuildSum
     notify = report or _silent
     summary = BuildSummary()
     started = time.perf_counter()
-    if options.only & {"site", "bundle"} and not options.config_file.is_file():
-        raise BuildError(f"{options.config_file.as_posix()} not found; run kb build from the project folder")
+    if options.only & {"site", "bundle"}:
+        _require_config(options)  # before validating, not after
     notify("validate", "start")
     if not options.content_root.is_dir():
         load_knowledge_base(options.content_root)  # reports the missing folder as a content problem
