@@ -158,7 +158,7 @@ def _unshared(node: Node) -> None:
             pending += current.value
 
 
-def _parse_fast(text: str, shown: str) -> tuple[Document | None, list[Problem]] | None:
+def _parse_fast(text: str, shown: str) -> Document | None:
     """Parse with libyaml when the document is well formed and has no aliases; None to take the slow path.
 
     libyaml parses about five times faster than PyYAML's Python parser, but it resolves aliases itself and
@@ -183,7 +183,7 @@ def _parse_fast(text: str, shown: str) -> tuple[Document | None, list[Problem]] 
         return None
     finally:
         loader.dispose()
-    return doc, []
+    return doc
 
 
 def parse_yaml(text: str, shown: str) -> tuple[Document | None, list[Problem]]:
@@ -199,7 +199,8 @@ def parse_yaml(text: str, shown: str) -> tuple[Document | None, list[Problem]]:
     problems = _tab_problems(text, shown)
     if problems:
         return None, problems
-    return _parse_fast(text, shown) or _parse_exact(text, shown)
+    doc = _parse_fast(text, shown)
+    return (doc, []) if doc is not None else _parse_exact(text, shown)
 
 
 def _parse_exact(text: str, shown: str) -> tuple[Document | None, list[Problem]]:
