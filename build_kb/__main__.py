@@ -1,5 +1,5 @@
 """`python -m build_kb` runs the `kb` command."""
 
-from build_kb.cli import main
+from build_kb.app.cli.main import main
 
 main()

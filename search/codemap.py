@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from build_kb.codes import Code, CodeSyntaxError, parse_code
+from build_kb.core.codes import Code, CodeSyntaxError, parse_code
 from search.results import CodeInfo, Hit, SearchResult
 from search.store import IndexBuild, IndexCorrupt
 
 if TYPE_CHECKING:
-    from build_kb.model import KnowledgeBase
+    from build_kb.core.model import KnowledgeBase
 
 FOLDER = "codemap"
 SHARDS = 64

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from build_kb.codes import Code
+from build_kb.content.fingerprint import content_fingerprint, stat_signature
+from build_kb.core.codes import Code
 from search.analyzer import word_analyzer
 from search.codemap import write_codemap
 from search.engine import fields, index
@@ -24,14 +25,12 @@ from search.store import (
     IndexBuild,
     Manifest,
     commit_build,
-    content_fingerprint,
     install_index,
     staging_folder,
-    stat_signature,
 )
 
 if TYPE_CHECKING:
-    from build_kb.model import Entry, KnowledgeBase
+    from build_kb.core.model import Entry, KnowledgeBase
 
 __all__ = ["TEXT_FIELDS", "WHOOSH", "build_index", "install_index", "make_schema", "notations"]
 

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from build_kb.errors import IndexUnavailable, ValidationFailed
+from build_kb.content.fingerprint import content_fingerprint, stat_signature
+from build_kb.core.errors import ValidationFailed
+from search.errors import IndexUnavailable
 from search.store import (
     IndexBuild,
     IndexCorrupt,
     IndexMissing,
     content_changed,
-    content_fingerprint,
     current_build,
     locate_index,
     read_current,
-    stat_signature,
 )
 
 T = TypeVar("T")
@@ -51,7 +51,7 @@ def rebuild(index_root: Path, content_root: Path) -> Rebuilt:
         ValidationFailed: the content is invalid.
         IndexUnavailable: the content folder is missing, or the index cannot be written.
     """
-    from build_kb.validate import load_knowledge_base
+    from build_kb.content.validate import load_knowledge_base
     from search.index import build_index
 
     started = time.perf_counter()

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from build_kb.codes import Code, CodeSyntaxError, extract_codes, parse_code
+from build_kb.core.codes import Code, CodeSyntaxError, extract_codes, parse_code
 from search.codemap import read_code, read_names
 from search.engine import AndMaybe, DefaultOr, Or, Phrase, Query, Term
 from search.engine import index as whoosh_index

@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from build_kb.codes import Code
+from build_kb.core.codes import Code
 
 if TYPE_CHECKING:
-    from build_kb.model import Entry
+    from build_kb.core.model import Entry
 
 
 def entry_url(entry_id: str) -> str:

@@ -18,13 +18,14 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from build_kb.errors import IndexUnavailable
-from build_kb.files import replace_retrying
+from build_kb.content.fingerprint import content_fingerprint, stat_signature
+from build_kb.core.files import replace_retrying
+from search.errors import IndexUnavailable
 
 POINTER = "CURRENT"
 BUILDS = "builds"
@@ -258,48 +259,6 @@ def export_build(root: Path, target: Path, stamp: int) -> Path:
     Manifest(FORMAT, build.manifest.entries, None, None).write(copied / MANIFEST)
     _atomic_write(target / POINTER, name + "\n")
     return target
-
-
-def _content_files(content_root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """Every file under `content_root` as (relative path with forward slashes, directory entry), unsorted.
-
-    os.scandir rather than Path.rglob: several times faster, and this runs before every command.
-    """
-    pending: list[tuple[str, str]] = [(str(content_root), "")]
-    while pending:
-        folder, prefix = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir():
-                    pending.append((entry.path, f"{prefix}{entry.name}/"))
-                elif entry.is_file():
-                    yield prefix + entry.name, entry
-
-
-def content_fingerprint(content_root: Path) -> str:
-    """sha256 over every content file's relative path and bytes: identical content, identical fingerprint."""
-    import hashlib  # OpenSSL's loader costs milliseconds; commands reading a bundle never need it
-
-    digest = hashlib.sha256()
-    for relative, entry in sorted(_content_files(content_root), key=lambda item: item[0].split("/")):
-        digest.update(relative.encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(Path(entry.path).read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def stat_signature(content_root: Path) -> str:
-    """sha256 over every content file's relative path, size and modification time.
-
-    One stat per file: about 2 microseconds each on Linux, free on Windows (scandir returns them).
-    """
-    import hashlib
-
-    lines = []
-    for relative, entry in _content_files(content_root):
-        info = entry.stat()
-        lines.append(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}")
-    lines.sort()
-    return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def content_changed(build: IndexBuild, content_root: Path) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, BinaryIO
 
-from build_kb.codes import extract_codes
+from build_kb.core.codes import extract_codes
 from search.codemap import TriageData
 from search.results import Finding, Hit
 

@@ -40,7 +40,7 @@ def _peak_mib() -> float:
 
 
 def _kb_build(content: Path, out: Path, only: tuple[str, ...], queue: Any) -> None:
-    from build_kb.build import BuildOptions, run_build
+    from build_kb.app.build import BuildOptions, run_build
 
     options = BuildOptions(
         content_root=content,
@@ -66,10 +66,10 @@ def _bare_mkdocs(config_file: Path, queue: Any) -> None:
 
 def write_baseline(content: Path, folder: Path) -> Path:
     """The generated pages as plain Markdown files, and an mkdocs.yml for them without the kb plugin."""
-    from build_kb.authoring import render_authoring
-    from build_kb.plugin import CODE_MAP_SCRIPT, code_map_script
-    from build_kb.render import nav_paths, navigation, render_pages
-    from build_kb.validate import load_knowledge_base
+    from build_kb.content.validate import load_knowledge_base
+    from build_kb.site.authoring import render_authoring
+    from build_kb.site.plugin import CODE_MAP_SCRIPT, code_map_script
+    from build_kb.site.render import nav_paths, navigation, render_pages
 
     kb = load_knowledge_base(content)
     docs = folder / "docs"

@@ -21,8 +21,8 @@ TARGET_SECONDS = {1000: 15.0}
 
 
 def _one_run(content: Path, output: Path, queue: multiprocessing.Queue[tuple[float, int, int]]) -> None:
-    from build_kb.runbook import build_runbook
-    from build_kb.validate import load_knowledge_base
+    from build_kb.content.validate import load_knowledge_base
+    from build_kb.pdf.runbook import build_runbook
 
     kb = load_knowledge_base(content)
     started = time.perf_counter()

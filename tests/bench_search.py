@@ -71,7 +71,7 @@ def _pastes(kb: Any, rng: random.Random, count: int) -> tuple[list[str], list[st
 
 
 def bench(size: int, runs: int, folder: Path) -> None:
-    from build_kb.validate import load_knowledge_base
+    from build_kb.content.validate import load_knowledge_base
     from search.codemap import lookup
     from search.index import build_index
     from search.query import IndexSearcher

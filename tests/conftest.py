@@ -35,6 +35,6 @@ def content_factory(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture(scope="session")
 def real_kb() -> Any:
     """The project's own content, validated."""
-    from build_kb.validate import load_knowledge_base
+    from build_kb.content.validate import load_knowledge_base
 
     return load_knowledge_base(CONTENT)

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
 
-from build_kb.build import BuildOptions, build_site
+from build_kb.app.build import BuildOptions, build_site
 from tests.helpers import ROOT
 
 FIXED_DATE = datetime(2024, 1, 2, tzinfo=UTC)

@@ -163,7 +163,7 @@ def test_entry_related_link_and_code_index(watch: PageWatch, site: Path) -> None
     "typed", ["0xc004f050", "-1073418160", "HRESULT_FROM_WIN32(1633)", "ERROR_UNKNOWN_PRODUCT"]
 )
 def test_home_lookup_box_opens_the_code_page(watch: PageWatch, site: Path, typed: str) -> None:
-    from build_kb.codes import parse_code
+    from build_kb.core.codes import parse_code
 
     page = watch.page
     page.goto((site / "index.html").as_uri())

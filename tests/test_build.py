@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from build_kb.build import STAGING_PREFIX
+from build_kb.app.build import STAGING_PREFIX
 from tests.helpers import CONTENT, ROOT
 
 EPOCH = "1735689600"  # 2025-01-01T00:00:00Z
@@ -352,7 +352,7 @@ def test_site_and_dist_in_different_folders(tmp_path: Path) -> None:
 def test_replace_retrying_waits_out_a_file_held_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refusals: int, moved: bool
 ) -> None:
-    from build_kb import files
+    from build_kb.core import files
 
     source, target = tmp_path / "new", tmp_path / "old"
     source.write_text("new", "utf-8")
@@ -367,7 +367,7 @@ def test_replace_retrying_waits_out_a_file_held_open(
         return real_replace(self, other)
 
     monkeypatch.setattr(Path, "replace", held_open)
-    monkeypatch.setattr("build_kb.files.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("build_kb.core.files.time.sleep", lambda seconds: None)
     if moved:
         files.replace_retrying(source, target, attempts=5)
         assert target.read_text("utf-8") == "new" and not source.exists()

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from build_kb.cli import _register_optional_commands, cli
+from build_kb.app.cli.main import cli
 from tests.helpers import CONTENT, ROOT, make_entry
 
-_register_optional_commands()
 
 
 @pytest.fixture
@@ -67,7 +66,9 @@ def test_new_scaffolds_a_valid_entry(runner: CliRunner, content_factory) -> None
     assert result.exit_code == 0, result.output
     created = root / "activate" / "phone" / "fresh-one.yaml"
     assert created.is_file()
-    assert created.read_text("utf-8").startswith("# yaml-language-server: $schema=../../../build_kb/schema/")
+    assert created.read_text("utf-8").startswith(
+        "# yaml-language-server: $schema=../../../build_kb/content/schema/"
+    )
     assert runner.invoke(cli, ["check", "--strict", str(root)]).exit_code == 0
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from build_kb.codes import (
+from build_kb.core.codes import (
     FACILITY_NAMES,
     Code,
     CodeMatch,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from build_kb import markdown_text as md
-from build_kb.render import navigation, render_entry, render_pages
-from build_kb.validate import load_knowledge_base
+from build_kb.content.validate import load_knowledge_base
+from build_kb.site import markdown_text as md
+from build_kb.site.render import navigation, render_entry, render_pages
 from tests.helpers import make_entry, write_content
 
 GOLDEN = Path(__file__).parent / "golden" / "render"

@@ -1,4 +1,4 @@
-"""The PDF runbook (`build_kb.runbook`): structure, page numbers, code notations, reproducibility, escaping."""
+"""The PDF runbook (`build_kb.pdf.runbook`): structure, page numbers, code notations, reproducibility, escaping."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from build_kb import markdown_text as md
-from build_kb import runbook
-from build_kb.codes import Code
-from build_kb.errors import BuildError
-from build_kb.model import KnowledgeBase
-from build_kb.runbook import RunbookInfo, build_runbook, runbook_data, runbook_source
-from build_kb.validate import load_knowledge_base
+from build_kb.pdf import runbook
+from build_kb.content.validate import load_knowledge_base
+from build_kb.core.codes import Code
+from build_kb.core.errors import BuildError
+from build_kb.core.model import KnowledgeBase
+from build_kb.pdf.runbook import RunbookInfo, build_runbook, runbook_data, runbook_source
+from build_kb.site import markdown_text as md
 from tests.helpers import TAXONOMY, make_entry, synthetic_entries, write_content
 
 BUILD_DATE = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

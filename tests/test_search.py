@@ -17,12 +17,12 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from build_kb.codes import CodeSyntaxError
-from build_kb.errors import IndexUnavailable
-from build_kb.model import KnowledgeBase
-from build_kb.search_commands import index, lookup, search
-from build_kb.validate import load_knowledge_base
+from build_kb.app.cli.search import index, lookup, search
+from build_kb.content.validate import load_knowledge_base
+from build_kb.core.codes import CodeSyntaxError
+from build_kb.core.model import KnowledgeBase
 from search.codemap import lookup as lookup_code
+from search.errors import IndexUnavailable
 from search.index import build_index
 from search.lifecycle import STALE, ensure_index, rebuild, with_index
 from search.query import IndexSearcher
@@ -652,7 +652,7 @@ _REPORT = "print('WHOOSH' if any(m.split('.')[0] == 'whoosh' for m in sys.module
 
 
 def test_cli_import_does_not_import_whoosh() -> None:
-    script = f"import sys\nimport build_kb.cli\nimport build_kb.search_commands\n{_REPORT}"
+    script = f"import sys\nimport build_kb.app.cli.main\nimport build_kb.app.cli.search\n{_REPORT}"
     assert _modules_after(script) == "CLEAN"
 
 
@@ -671,7 +671,7 @@ def test_whoosh_stand_ins_do_not_outlive_the_import() -> None:
 def test_lookup_does_not_import_whoosh(real_index: Path, tmp_path: Path) -> None:
     args = ["0xC004F050", "--index", str(real_index), "--content", str(tmp_path / "none"), "--json"]
     script = (
-        "import sys\nfrom build_kb.search_commands import lookup\n"
+        "import sys\nfrom build_kb.app.cli.search import lookup\n"
         f"try:\n    lookup.main({args!r})\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code\n{_REPORT}"
     )
     assert _modules_after(script) == "CLEAN"

@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from build_kb.codes import CodeSyntaxError
-from build_kb.model import KnowledgeBase
-from build_kb.search_commands import lookup, search
+from build_kb.app.cli.search import lookup, search
+from build_kb.core.codes import CodeSyntaxError
+from build_kb.core.model import KnowledgeBase
 from search.codemap import TriageData
 from search.codemap import lookup as lookup_code
 from search.index import build_index

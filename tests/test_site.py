@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from build_kb.build import BuildOptions, build_site
-from build_kb.errors import BuildError
+from build_kb.app.build import BuildOptions, build_site
+from build_kb.core.errors import BuildError
 from tests.helpers import ROOT, make_entry, write_content
 from tests.site_fixtures import CSS_URL, FIXED_DATE, build_real_site, page_refs, resolve
 
@@ -77,7 +77,7 @@ def test_entry_page_shows_every_notation_and_the_source(site: Path) -> None:
 
 
 def test_search_index_carries_every_notation(site: Path, real_kb) -> None:
-    from build_kb.codes import Code
+    from build_kb.core.codes import Code
 
     text = json.dumps(json.loads((site / "search" / "search_index.json").read_text("utf-8")))
     for value in real_kb.entries_by_code:
@@ -121,7 +121,7 @@ def test_invalid_content_aborts_the_site_build(tmp_path: Path) -> None:
 def test_a_long_section_lists_its_entries_on_its_page_not_in_every_pages_navigation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from build_kb import render
+    from build_kb.site import render
 
     monkeypatch.setattr(render, "NAV_ENTRY_LIMIT", 3)
     long_phase = [make_entry(f"prepare-{n}", phase="prepare") for n in range(5)]

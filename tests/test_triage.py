@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from build_kb.model import KnowledgeBase
-from build_kb.search_commands import triage
+from build_kb.app.cli.search import triage
+from build_kb.core.model import KnowledgeBase
 from search.codemap import PatternRule, TriageData
 from search.index import build_index
 from search.results import Finding, Hit

@@ -1,4 +1,4 @@
-"""Markdown prose to Typst nodes, and Python data to Typst literals (`build_kb.typst_markup`)."""
+"""Markdown prose to Typst nodes, and Python data to Typst literals (`build_kb.pdf.typst_markup`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from build_kb.typst_markup import (
+from build_kb.pdf.typst_markup import (
     inline_nodes,
     markdown_nodes,
     plain_text,
@@ -17,7 +17,7 @@ from build_kb.typst_markup import (
     typst_value,
 )
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "build_kb" / "templates" / "runbook.typ"
+TEMPLATE = Path(__file__).resolve().parent.parent / "build_kb" / "pdf" / "templates" / "runbook.typ"
 
 
 def par(*inlines: Any) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from build_kb.errors import ValidationFailed
-from build_kb.validate import check_content, load_knowledge_base
+from build_kb.content.validate import check_content, load_knowledge_base
+from build_kb.core.errors import ValidationFailed
 from tests.helpers import make_entry
 
 DATA = Path(__file__).parent / "data"
@@ -154,7 +154,7 @@ def test_real_entries_validate_against_the_json_schema() -> None:
     import jsonschema
 
     schema = json.loads(
-        (Path(__file__).parent.parent / "build_kb/schema/entry.schema.json").read_text("utf-8")
+        (Path(__file__).parent.parent / "build_kb/content/schema/entry.schema.json").read_text("utf-8")
     )
     files = sorted(p for p in (DATA.parent.parent / "content").rglob("*.yaml") if p.parent.name != "content")
     assert len(files) == 25
@@ -179,7 +179,7 @@ REAL_FILES = sorted((Path(__file__).resolve().parent.parent / "content").rglob("
     ids=[*FAST_PATH_TEXTS, *(p.stem for p in REAL_FILES)],
 )
 def test_libyaml_and_python_parsers_give_the_same_document(text: str) -> None:
-    from build_kb import load
+    from build_kb.content import load
 
     fast_doc = load._parse_fast(text, "f.yaml")
     exact_doc, _ = load._parse_exact(text, "f.yaml")
@@ -201,7 +201,7 @@ def test_libyaml_and_python_parsers_give_the_same_document(text: str) -> None:
     ],
 )
 def test_documents_libyaml_cannot_take_cleanly_go_to_the_exact_parser(text: str) -> None:
-    from build_kb import load
+    from build_kb.content import load
 
     assert load._parse_fast(text, "f.yaml") is None
     doc, problems = load.parse_yaml(text, "f.yaml")

@@ -11,8 +11,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from build_kb.errors import Problem
-from build_kb.load import Document
+from build_kb.content.load import Document
+from build_kb.core.errors import Problem
 
 SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
 
@@ -29,7 +29,7 @@ _TYPE_NAMES = {
 @cache
 def load_schema(name: str) -> dict[str, Any]:
     """A schema by name: `entry`, `taxonomy` or `references`."""
-    text = resources.files("build_kb").joinpath("schema", f"{name}.schema.json").read_text("utf-8")
+    text = resources.files("build_kb.content").joinpath("schema", f"{name}.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

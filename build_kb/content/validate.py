@@ -10,10 +10,11 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from build_kb import codes
-from build_kb.errors import Problem, ValidationFailed
-from build_kb.load import Document, FieldPath, read_yaml
-from build_kb.model import (
+from build_kb.content.load import Document, FieldPath, read_yaml
+from build_kb.content.schemas import schema_problems
+from build_kb.core import codes
+from build_kb.core.errors import Problem, ValidationFailed
+from build_kb.core.model import (
     Action,
     CodeRef,
     Correction,
@@ -29,7 +30,6 @@ from build_kb.model import (
     Source,
     Taxonomy,
 )
-from build_kb.schemas import schema_problems
 
 TAXONOMY_FILE = "taxonomy.yaml"
 REFERENCES_FILE = "references.yaml"

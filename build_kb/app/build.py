@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Protocol
 
 from build_kb import __version__
-from build_kb.errors import BuildError
-from build_kb.files import replace_retrying
-from build_kb.model import KnowledgeBase
-from build_kb.validate import find_content, load_knowledge_base
-from search.store import content_fingerprint, stat_signature
+from build_kb.content.fingerprint import content_fingerprint, stat_signature
+from build_kb.content.validate import find_content, load_knowledge_base
+from build_kb.core.errors import BuildError
+from build_kb.core.files import replace_retrying
+from build_kb.core.model import KnowledgeBase
 
 STAGES = ("site", "index", "pdf", "bundle")
 STAGING_PREFIX = ".kb-staging-"
@@ -152,7 +152,7 @@ def build_site(
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    from build_kb.plugin import KbPlugin
+    from build_kb.site.plugin import KbPlugin
 
     _require_config(options)
     collector = _WarningCollector()
@@ -293,7 +293,7 @@ def _run_stages(
             staged["index"] = index_dir
     pdf = staging / names["pdf"]
     if "pdf" in wanted or "bundle" in wanted:
-        from build_kb.runbook import build_runbook
+        from build_kb.pdf.runbook import build_runbook
 
         finish = _timed("pdf", summary, notify, options)
         summary.pdf_pages = build_runbook(
@@ -320,7 +320,7 @@ def _write_bundle(
     pdf: Path,
 ) -> Path:
     """The offline zip of the staged site, index and PDF, with its README, under one top folder."""
-    from build_kb.bundle import bundle_readme, write_zip
+    from build_kb.bundle.archive import bundle_readme, write_zip
     from search.store import export_build
 
     root = names["bundle"].removesuffix(".zip")

@@ -2,7 +2,7 @@
 
 `runbook_data` decides what the runbook shows (every code notation, labels, cross-references) and
 `templates/runbook.typ` only lays it out. All content reaches Typst as string values inside one data literal
-(`build_kb.typst_markup`), so no content string is ever read as Typst markup. The same knowledge base, build
+(`build_kb.pdf.typst_markup`), so no content string is ever read as Typst markup. The same knowledge base, build
 date and version give a byte-identical PDF: the only timestamp is the build date, and nothing random is used.
 """
 
@@ -18,12 +18,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from build_kb.codes import Code
-from build_kb.codetable import code_rows
-from build_kb.errors import BuildError
-from build_kb.model import CodeRef, Entry, KnowledgeBase, Method, Phase
-from build_kb.render import WHERE_LABELS
-from build_kb.typst_markup import markdown_nodes, typst_value
+from build_kb.core.codes import Code
+from build_kb.core.codeview import code_rows
+from build_kb.core.errors import BuildError
+from build_kb.core.model import CodeRef, Entry, KnowledgeBase, Method, Phase
+from build_kb.pdf.typst_markup import markdown_nodes, typst_value
+from build_kb.site.render import WHERE_LABELS
 
 TEMPLATE = "runbook.typ"
 
@@ -160,7 +160,7 @@ def runbook_data(kb: KnowledgeBase, build_date: datetime, version: str) -> dict[
         version: Printed on the cover and in every footer.
 
     Returns:
-        A JSON-compatible dictionary; prose fields are Markdown nodes (`build_kb.typst_markup`).
+        A JSON-compatible dictionary; prose fields are Markdown nodes (`build_kb.pdf.typst_markup`).
 
     Raises:
         BuildError: an entry fits no phase or method of the taxonomy (validation rules this out).
@@ -199,7 +199,7 @@ def runbook_data(kb: KnowledgeBase, build_date: datetime, version: str) -> dict[
 
 def runbook_source(kb: KnowledgeBase, build_date: datetime, version: str) -> str:
     """The complete Typst source of the runbook: the template followed by one call holding the data."""
-    template = resources.files("build_kb").joinpath("templates", TEMPLATE).read_text("utf-8")
+    template = resources.files("build_kb.pdf").joinpath("templates", TEMPLATE).read_text("utf-8")
     data = typst_value(runbook_data(kb, build_date, version))
     return f"{template}\n#runbook({data})\n"
 

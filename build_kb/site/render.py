@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from build_kb import markdown_text as md
-from build_kb.codes import Code
-from build_kb.codetable import code_rows
-from build_kb.model import CodeRef, Entry, KnowledgeBase, Phase
+from build_kb.site import markdown_text as md
+from build_kb.core.codes import Code
+from build_kb.core.codeview import code_rows
+from build_kb.core.model import CodeRef, Entry, KnowledgeBase, Phase
 
 WHERE_LABELS = {
     "slmgr": "slmgr.vbs (Windows Script Host)",

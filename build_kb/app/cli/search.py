@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from build_kb.cli import content_option, json_option, print_problems
-from build_kb.errors import IndexUnavailable, ValidationFailed
+from build_kb.app.cli.common import EXIT_NOT_FOUND, EXIT_USAGE, content_option, json_option, print_problems
+from build_kb.core.errors import ValidationFailed
+from search.errors import IndexUnavailable
 
 if TYPE_CHECKING:
     from search.results import CodeInfo, Finding, Hit, SearchResult
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
-EXIT_NOT_FOUND = 1
-EXIT_USAGE = 2
 DEFAULT_INDEX = Path("dist") / "index"
 MAX_STDIN_QUERY = 1 << 20
 # Pasted text and negative decimals (-1073418160) start with "-": take them as arguments, not options.
@@ -107,7 +106,7 @@ def lookup(code: tuple[str, ...], index_root: Path, content_root: Path, as_json:
       kb lookup -1073418160 --json
       kb lookup "HRESULT_FROM_WIN32(1633)" --index esu-kb-offline
     """
-    from build_kb.codes import CodeSyntaxError
+    from build_kb.core.codes import CodeSyntaxError
     from search.codemap import lookup as lookup_code
 
     text = " ".join(code)

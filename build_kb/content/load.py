@@ -14,7 +14,7 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from build_kb.errors import Problem
+from build_kb.core.errors import Problem
 
 MAX_FILE_BYTES = 256 * 1024
 """Entries are a few kilobytes; anything this large is a mistake or an attack."""

@@ -46,7 +46,3 @@ class ValidationFailed(KbError):
 
 class BuildError(KbError):
     """A build stage failed; the previous outputs are left as they were."""
-
-
-class IndexUnavailable(KbError):
-    """The search index is missing, corrupt or stale and could not be rebuilt."""

@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
-from build_kb.errors import KbError
-from build_kb.schemas import SLUG_PATTERN
-from build_kb.validate import TAXONOMY_FILE, find_content
+from build_kb.content.schemas import SLUG_PATTERN
+from build_kb.content.validate import TAXONOMY_FILE, find_content
+from build_kb.core.errors import KbError
 
 
 class ScaffoldError(KbError):
@@ -19,7 +19,7 @@ class ScaffoldError(KbError):
 
 def _schema_comment(target: Path, content_root: Path) -> str:
     depth = len(target.relative_to(content_root).parts)
-    return f"# yaml-language-server: $schema={'../' * depth}build_kb/schema/entry.schema.json\n"
+    return f"# yaml-language-server: $schema={'../' * depth}build_kb/content/schema/entry.schema.json\n"
 
 
 def scaffold_entry(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from build_kb import markdown_text as md
-from build_kb.model import KnowledgeBase
-from build_kb.schemas import load_schema
+from build_kb.site import markdown_text as md
+from build_kb.core.model import KnowledgeBase
+from build_kb.content.schemas import load_schema
 
 
 def _type_of(spec: dict[str, Any], defs: dict[str, Any]) -> str:
@@ -48,7 +48,7 @@ def render_authoring(kb: KnowledgeBase) -> str:
         '---\ntitle: "Adding an entry"\nsearch:\n  exclude: true\n---',
         "# Adding an entry",
         "Each troubleshooting issue is one YAML file in `content/<phase>/[<method>/]<id>.yaml`. "
-        "The JSON Schema `build_kb/schema/entry.schema.json` is the contract: `kb check` validates against it, "
+        "The JSON Schema `build_kb/content/schema/entry.schema.json` is the contract: `kb check` validates against it, "
         "and the first line of every entry points editors at it, so VS Code with the YAML extension completes "
         "and checks fields as you type.",
         "## Steps",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from build_kb.codes import Code
-from build_kb.model import KnowledgeBase
+from build_kb.core.codes import Code
+from build_kb.core.model import KnowledgeBase
 
 
 def entry_url(entry_id: str) -> str:

@@ -16,12 +16,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from build_kb.authoring import render_authoring
-from build_kb.codetable import code_rows
-from build_kb.errors import ValidationFailed
-from build_kb.model import KnowledgeBase
-from build_kb.render import nav_paths, navigation, render_pages
-from build_kb.validate import load_knowledge_base
+from build_kb.site.authoring import render_authoring
+from build_kb.core.codeview import code_rows
+from build_kb.core.errors import ValidationFailed
+from build_kb.core.model import KnowledgeBase
+from build_kb.site.render import nav_paths, navigation, render_pages
+from build_kb.content.validate import load_knowledge_base
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig

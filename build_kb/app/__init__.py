@@ -1,0 +1,1 @@
+"""The top layer: build orchestration and the command line."""

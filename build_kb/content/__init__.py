@@ -1,0 +1,1 @@
+"""Reading a content set: YAML with positions, schemas, validation, scaffolding, fingerprints."""

@@ -1,0 +1,1 @@
+"""The PDF runbook: Typst markup and the template, compiled through the typst package."""

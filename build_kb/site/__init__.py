@@ -1,0 +1,1 @@
+"""The website: the MkDocs plugin and the pure functions that render entries to Markdown."""
