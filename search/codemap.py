@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from build_kb.core.codes import Code, CodeSyntaxError, parse_code
-from search.results import CodeInfo, Hit, SearchResult
+from build_kb.core.codeview import CodeView, EntryLink
+from search.results import Hit, SearchResult
 from search.store import IndexBuild, IndexCorrupt
 
 if TYPE_CHECKING:
@@ -187,4 +188,9 @@ def lookup(build: IndexBuild, text: str) -> SearchResult:
         code = Code(literal) if literal is not None else code or parse_code(query, names.names)
         found = read_code(build, code.value)
     entry_names, hits = found or ((), ())
-    return SearchResult(query, CodeInfo.decode(code, entry_names), hits, known=bool(hits))
+    return SearchResult(
+        query,
+        CodeView.of(code, names=entry_names, entries=[EntryLink(h.id, h.title, h.url) for h in hits]),
+        hits,
+        known=bool(hits),
+    )

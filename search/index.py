@@ -87,7 +87,8 @@ def _body(entry: Entry, kb: KnowledgeBase) -> str:
         parts += [correction.source_says, correction.correct, correction.why]
     phase = kb.phases_by_id.get(entry.phase)
     method = phase.method(entry.method) if phase and entry.method else None
-    parts += [phase.title if phase else "", method.title if method else "", entry.source.section]
+    parts += [phase.title if phase else "", method.title if method else ""]
+    parts += [entry.source.section or "" if entry.source else ""]
     parts += [" ".join(tag.replace("-", " ") for tag in entry.tags)]
     return "\n".join(part for part in parts if part)
 

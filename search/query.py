@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from build_kb.core.codes import Code, CodeSyntaxError, extract_codes, parse_code
+from build_kb.core.codeview import CodeView, EntryLink
 from search.codemap import read_code, read_names
 from search.engine import AndMaybe, DefaultOr, Or, Phrase, Query, Term
 from search.engine import index as whoosh_index
 from search.index import TEXT_FIELDS, WHOOSH
-from search.results import CodeInfo, Hit, SearchResult
+from search.results import Hit, SearchResult
 from search.store import IndexBuild, IndexCorrupt
 
 MAX_QUERY_CHARS = 20_000
@@ -175,8 +176,9 @@ class _Search:
         shown = known[0] if known else self._literal_code(literals) or (codes[0] if codes else None)
         info = None
         if shown is not None:
-            found = read_code(self.build, shown.value)
-            info = CodeInfo.decode(shown, found[0] if found else ())
+            names, carriers = read_code(self.build, shown.value) or ((), ())
+            links = [EntryLink(h.id, h.title, h.url) for h in carriers]
+            info = CodeView.of(shown, names=names, entries=links)
         return SearchResult(text.strip(), info, tuple(hits.values()), known=bool(known or literals))
 
     def _analyse(self, text: str) -> list[str]:

@@ -6,19 +6,15 @@ format them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from build_kb.core.codes import Code
+from build_kb.core.codeview import CodeView, entry_url
 
 if TYPE_CHECKING:
     from build_kb.core.model import Entry
-
-
-def entry_url(entry_id: str) -> str:
-    """An entry's page relative to the site root (the site is built with `use_directory_urls: false`)."""
-    return f"entries/{entry_id}.html"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +37,8 @@ class Hit:
     def from_entry(cls, entry: Entry, score: float = 1.0) -> Hit:
         """The result fields of an entry."""
         codes = tuple(dict.fromkeys(Code(ref.value).hex for ref in entry.codes))
-        return cls(
-            entry.id, entry.title, entry.phase, codes, entry.source.section, entry_url(entry.id), score
-        )
+        source = entry.source.describe() if entry.source else ""
+        return cls(entry.id, entry.title, entry.phase, codes, source, entry_url(entry.id), score)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], score: float = 1.0) -> Hit:
@@ -75,49 +70,11 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
-class CodeInfo:
-    """A code decoded for display: every notation a user needs to recognise it."""
-
-    hex: str
-    signed: int
-    unsigned: int
-    facility: str
-    facility_number: int
-    win32: int | None
-    names: tuple[str, ...]
-    """Symbolic names the knowledge base gives the code (empty when it does not know it)."""
-
-    @classmethod
-    def decode(cls, code: Code, names: Iterable[str] = ()) -> CodeInfo:
-        """Decode `code`, naming it with `names`."""
-        return cls(
-            code.hex,
-            code.signed,
-            code.unsigned,
-            code.facility_name,
-            code.facility,
-            code.win32,
-            tuple(dict.fromkeys(names)),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """The `code` object of the JSON output."""
-        return {
-            "hex": self.hex,
-            "signed": self.signed,
-            "unsigned": self.unsigned,
-            "facility": self.facility,
-            "win32": self.win32,
-            "names": list(self.names),
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class SearchResult:
     """The answer to `kb lookup` or `kb search`."""
 
     query: str
-    code: CodeInfo | None
+    code: CodeView | None
     """The code the query is or contains, decoded; None when it holds no code."""
     hits: tuple[Hit, ...]
     known: bool = False

@@ -28,6 +28,15 @@ TAXONOMY: dict[str, Any] = {
         },
     ],
     "products": [{"id": "product-a", "name": "Product A"}, {"id": "product-b", "name": "Product B"}],
+    "vocabularies": {
+        "where": [
+            {"id": "slmgr", "label": "The licensing script"},
+            {"id": "windows-update", "label": "Windows Update"},
+            {"id": "other", "label": "Shown"},
+        ],
+        "log": [{"id": "cbs-log", "label": "CBS.log"}],
+        "shell": [{"id": "cmd", "label": "Command Prompt", "highlight": "bat"}, {"id": "text", "label": "Text"}],
+    },
 }
 REFERENCES: dict[str, Any] = {
     "references": [{"id": "manual", "title": "The manual", "url": "https://example.invalid/manual"}]

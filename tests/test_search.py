@@ -221,7 +221,7 @@ def test_result_fields(searcher: IndexSearcher, real_kb: KnowledgeBase) -> None:
     assert (hit.title, hit.phase, hit.source, hit.url) == (
         entry.title,
         entry.phase,
-        entry.source.section,
+        entry.source.describe() if entry.source else "",
         f"entries/{entry.id}.html",
     )
 
@@ -490,6 +490,12 @@ def _run(runner: CliRunner, command: click.Command, *args: str, **kwargs: Any) -
     return runner.invoke(command, list(args), catch_exceptions=False, **kwargs)
 
 
+CODE_VIEW_KEYS = {
+    "hex", "signed", "unsigned", "facility", "facility_number", "win32", "hresult_from_win32", "notations",
+    "shown_as", "names", "messages", "url", "entries",
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("args", "exit_code"),
     [
@@ -513,7 +519,7 @@ def test_lookup_exit_codes(
     assert data.keys() == {"query", "code", "results"}
     assert (data["code"] is None) == (exit_code == 2)
     if data["code"] is not None:
-        assert data["code"].keys() == {"hex", "signed", "unsigned", "facility", "win32", "names"}
+        assert data["code"].keys() == CODE_VIEW_KEYS
     for item in data["results"]:
         assert item.keys() == {"id", "title", "phase", "codes", "source", "url", "score"}
 
@@ -521,7 +527,8 @@ def test_lookup_exit_codes(
 def test_lookup_json_values(runner: CliRunner, real_index: Path, no_content: Path) -> None:
     result = _run(runner, lookup, "1633", "--index", str(real_index), "--content", str(no_content), "--json")
     data = json.loads(result.stdout)
-    assert data["code"] == {
+    code = {key: data["code"][key] for key in ("hex", "signed", "unsigned", "facility", "win32", "names")}
+    assert code == {
         "hex": "0x80070661",
         "signed": -2147023263,
         "unsigned": 2147944033,
@@ -529,6 +536,9 @@ def test_lookup_json_values(runner: CliRunner, real_index: Path, no_content: Pat
         "win32": 1633,
         "names": ["ERROR_INSTALL_PLATFORM_UNSUPPORTED"],
     }
+    assert data["code"]["hresult_from_win32"] == "HRESULT_FROM_WIN32(1633)"
+    assert data["code"]["url"] == "codes/0x80070661.html"
+    assert [e["id"] for e in data["code"]["entries"]] == [r["id"] for r in data["results"]]
     assert [r["id"] for r in data["results"]] == [
         "embedded-1633-key-in-embedded-range",
         "embedded-1633-key-out-of-embedded-range",

@@ -67,7 +67,7 @@ def test_problems_are_sorted_by_file_line_and_column(invalid_copy: Path) -> None
             "invalid regular",
         ),
         ({"causes": ["<b>bold</b>"]}, "causes[0]", "raw HTML is not allowed"),
-        ({"actions": [{"step": "x", "shell": "bash"}]}, "actions[0].shell", "Expected one of: cmd"),
+        ({"actions": [{"step": "x", "shell": "bash"}]}, "actions[0].shell", "is not in the taxonomy's vocabularies.shell (declared: cmd, text)"),
         ({"extra": 1}, "extra", "unknown key 'extra'"),
         ({"id": "Sample_Entry"}, "id", "is not a valid id"),
     ],

@@ -29,6 +29,8 @@ from build_kb.core.model import (
     Reference,
     Source,
     Taxonomy,
+    Term,
+    Vocabularies,
 )
 
 TAXONOMY_FILE = "taxonomy.yaml"
@@ -72,16 +74,19 @@ def find_content(root: Path) -> ContentSet:
     return ContentSet(root, root / TAXONOMY_FILE, root / REFERENCES_FILE, tuple(entries))
 
 
-def _ids(doc: Document, key: str, problems: list[Problem]) -> dict[str, int]:
-    """Ids of the items of the list `key`, reporting repeats; maps id -> index."""
+def _ids(doc: Document, key: str | tuple[str, ...], problems: list[Problem]) -> dict[str, int]:
+    """Ids of the items of the list at `key` (a key path for nested lists), reporting repeats; id -> index."""
+    path = (key,) if isinstance(key, str) else key
     found: dict[str, int] = {}
-    items = doc.data.get(key, []) if isinstance(doc.data, dict) else []
+    items: Any = doc.data
+    for step in path:
+        items = items.get(step, []) if isinstance(items, dict) else []
     for index, item in enumerate(items if isinstance(items, list) else []):
         ident = item.get("id") if isinstance(item, dict) else None
         if isinstance(ident, str):
             if ident in found:
                 problems.append(
-                    doc.problem((key, index, "id"), f"id '{ident}' is already used by item {found[ident]}")
+                    doc.problem((*path, index, "id"), f"id '{ident}' is already used by item {found[ident]}")
                 )
             found.setdefault(ident, index)
     return found
@@ -167,6 +172,7 @@ def _check_entry(
     products: set[str],
     refs: set[str],
     entry_ids: set[str],
+    vocabularies: Vocabularies,
 ) -> list[Problem]:
     data = doc.data
     problems: list[Problem] = []
@@ -205,6 +211,7 @@ def _check_entry(
             problems.append(doc.problem(("related", index), f"no entry has the id '{ident}'"))
         elif ident == data["id"]:
             problems.append(doc.problem(("related", index), "an entry cannot be related to itself"))
+    problems += _vocabulary_problems(doc, vocabularies)
     for index, item in enumerate(data.get("log_patterns", [])):
         if item.get("regex"):
             try:
@@ -218,6 +225,27 @@ def _check_entry(
             if isinstance(text, str) and _has_raw_html(text):
                 message = "raw HTML is not allowed; write Markdown, and put <placeholders> in `backticks`"
                 problems.append(doc.problem(where, message))
+    return problems
+
+
+_VOCABULARY_FIELDS = (("messages", "where"), ("log_patterns", "log"), ("actions", "shell"))
+
+
+def _vocabulary_problems(doc: Document, vocabularies: Vocabularies) -> list[Problem]:
+    """A `where`, `log` or `shell` value the taxonomy does not declare, located at the value."""
+    problems = []
+    for list_key, kind in _VOCABULARY_FIELDS:
+        for index, item in enumerate(doc.data.get(list_key, [])):
+            value = item.get(kind)
+            if value is None or vocabularies.term(kind, value) is not None:
+                continue
+            declared = ", ".join(term.id for term in getattr(vocabularies, kind)) or "none"
+            problems.append(
+                doc.problem(
+                    (list_key, index, kind),
+                    f"'{value}' is not in the taxonomy's vocabularies.{kind} (declared: {declared})",
+                )
+            )
     return problems
 
 
@@ -247,7 +275,7 @@ def _build_entry(doc: Document, path: Path, code_refs: tuple[CodeRef, ...]) -> E
         references=tuple(data.get("references", [])),
         corrections=tuple(Correction(**c) for c in data.get("corrections", [])),
         tags=tuple(data.get("tags", [])),
-        source=Source(**data["source"]),
+        source=Source(**data["source"]) if "source" in data else None,
         path=shown_path(path),
     )
 
@@ -263,12 +291,19 @@ def _taxonomy(data: dict[str, Any]) -> Taxonomy:
         )
         for p in data["phases"]
     )
+    declared = data.get("vocabularies", {})
+    vocabularies = Vocabularies(
+        **{kind: tuple(Term(**term) for term in declared.get(kind, [])) for kind in ("where", "log", "shell")}
+    )
     return Taxonomy(
         title=data["title"],
         short_name=data.get("short_name", "kb"),
         description=data["description"],
         phases=phases,
         products=tuple(Product(**p) for p in data["products"]),
+        vocabularies=vocabularies,
+        phases_heading=data.get("phases_heading", "Phases"),
+        lookup_examples=tuple(data.get("lookup_examples", [])),
     )
 
 
@@ -304,6 +339,8 @@ def check_content(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     references_doc = _read_shared(content.references, "references", problems)
     if taxonomy_doc:
         _ids(taxonomy_doc, "phases", problems)
+        for kind in ("where", "log", "shell"):
+            _ids(taxonomy_doc, ("vocabularies", kind), problems)
     product_ids = _ids(taxonomy_doc, "products", problems) if taxonomy_doc else {}
     reference_ids = _ids(references_doc, "references", problems) if references_doc else {}
     taxonomy = _taxonomy(taxonomy_doc.data) if taxonomy_doc else None
@@ -334,7 +371,9 @@ def check_content(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     entries = []
     for path, doc in docs.items():
         if taxonomy is not None:
-            problems += _check_entry(doc, path, phases, set(product_ids), set(reference_ids), set(owners))
+            problems += _check_entry(
+                doc, path, phases, set(product_ids), set(reference_ids), set(owners), taxonomy.vocabularies
+            )
         entries.append(_build_entry(doc, path, _code_refs(doc, names, problems)))
     problems.sort()
     if taxonomy is None or references_doc is None or any(p.severity == "error" for p in problems):
@@ -344,7 +383,8 @@ def check_content(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     def reading_order(entry: Entry) -> tuple[int, int, str]:
         phase_index, methods = order[entry.phase]
         method_index = methods.index(entry.method) if entry.method in methods else -1
-        return (phase_index, method_index, entry.source.section.casefold())
+        heading = entry.source.section if entry.source and entry.source.section else entry.title
+        return (phase_index, method_index, heading.casefold())
 
     references = tuple(Reference(**r) for r in references_doc.data["references"])
     return KnowledgeBase(taxonomy, references, tuple(sorted(entries, key=reading_order))), problems

@@ -34,11 +34,11 @@ class CodeRef:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """Text exactly as Windows or a tool prints it."""
+    """Text exactly as the system or a tool prints it."""
 
     text: str
     where: str
-    """Where it appears: `slmgr`, `vamt`, `wusa`, `windows-update`, `cbs-log`, ..."""
+    """Where it appears: an id of the taxonomy's `where` vocabulary."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,7 @@ class LogPattern:
     pattern: str
     regex: bool = False
     log: str | None = None
+    """The log it appears in: an id of the taxonomy's `log` vocabulary."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ class Action:
     command: str | None = None
     """A command to copy, if the step has one."""
     shell: str | None = None
-    """Where the command runs: `cmd`, `powershell`, `regedit` or `text`."""
+    """Where the command runs: an id of the taxonomy's `shell` vocabulary."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +83,20 @@ class Correction:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """The document and heading an entry comes from."""
+    """Where an entry's facts come from: any of a document name, a heading in it and an address."""
 
-    document: str
-    section: str
+    document: str | None = None
+    """Free text: `KB4547184`, a book title, a wiki page name."""
+    section: str | None = None
+    """The heading in that document, verbatim."""
+    url: str | None = None
+
+    def describe(self) -> str:
+        """One line for readers: `KB4547184, section “...”`, or whichever parts are given."""
+        parts = [self.document or ""]
+        if self.section:
+            parts.append(f"section “{self.section}”")
+        return ", ".join(part for part in parts if part) or (self.url or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +121,8 @@ class Entry:
     references: tuple[str, ...]
     corrections: tuple[Correction, ...]
     tags: tuple[str, ...]
-    source: Source
+    source: Source | None
+    """Absent when the entry is the team's own knowledge."""
     path: str
     """The YAML file, relative to the project root, with forward slashes."""
 
@@ -158,14 +170,49 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
+class Term:
+    """One value of a vocabulary the taxonomy declares (where a message shows, a log, a shell)."""
+
+    id: str
+    label: str
+    """What readers see."""
+    highlight: str | None = None
+    """For shells: the Pygments lexer for its commands (`bat`, `powershell`, `bash`); plain text when absent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabularies:
+    """The values entries may use in `messages[].where`, `log_patterns[].log` and `actions[].shell`."""
+
+    where: tuple[Term, ...] = ()
+    log: tuple[Term, ...] = ()
+    shell: tuple[Term, ...] = ()
+
+    def term(self, kind: str, ident: str) -> Term | None:
+        """The term `ident` of vocabulary `kind` (`where`, `log` or `shell`)."""
+        terms: tuple[Term, ...] = getattr(self, kind)
+        return next((term for term in terms if term.id == ident), None)
+
+    def label(self, kind: str, ident: str) -> str:
+        """The label of a term, or the id itself for a value validation would have refused."""
+        term = self.term(kind, ident)
+        return term.label if term else ident
+
+
+@dataclass(frozen=True, slots=True)
 class Taxonomy:
-    """Title, phases in deployment order and products."""
+    """The content set's identity, its phases in order, products and vocabularies."""
 
     title: str
     short_name: str
     description: str
     phases: tuple[Phase, ...]
     products: tuple[Product, ...]
+    vocabularies: Vocabularies = Vocabularies()
+    phases_heading: str = "Phases"
+    """Heading of the home page's list of phases (`Deployment flow`, `Stages`)."""
+    lookup_examples: tuple[str, ...] = ()
+    """Codes shown as examples beside the lookup box, as written; the knowledge base's first codes if empty."""
 
 
 @dataclass(frozen=True)
@@ -226,9 +273,26 @@ class KnowledgeBase:
                 found.setdefault(target, []).append(entry)
         return {k: tuple(v) for k, v in found.items()}
 
+    @cached_property
+    def lookup_examples(self) -> tuple[str, ...]:
+        """Codes to show as lookup examples: the taxonomy's, else the first three codes as entries write them."""
+        if self.taxonomy.lookup_examples:
+            return self.taxonomy.lookup_examples
+        written = dict.fromkeys(ref.code for entry in self.entries for ref in entry.codes)
+        return tuple(written)[:3]
+
+    @cached_property
+    def refs_by_code(self) -> Mapping[int, tuple[CodeRef, ...]]:
+        """Every way the content lists each code value, built once (callers ask per code)."""
+        found: dict[int, list[CodeRef]] = {}
+        for entry in self.entries:
+            for ref in entry.codes:
+                found.setdefault(ref.value, []).append(ref)
+        return {value: tuple(refs) for value, refs in found.items()}
+
     def code_refs(self, value: int) -> tuple[CodeRef, ...]:
         """Every way the content lists this code value."""
-        return tuple(ref for e in self.entries for ref in e.codes if ref.value == value)
+        return self.refs_by_code.get(value, ())
 
     def phase_entries(self, phase_id: str, method_id: str | None = None) -> tuple[Entry, ...]:
         """Entries of a phase, or of one method of it."""

@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from build_kb.core.codes import Code
-from build_kb.core.codeview import code_rows
+from build_kb.core.codeview import CodeView, code_views
 from build_kb.core.errors import BuildError
 from build_kb.core.model import CodeRef, Entry, KnowledgeBase, Method, Phase
 from build_kb.pdf.typst_markup import markdown_nodes, typst_value
-from build_kb.site.render import WHERE_LABELS
 
 TEMPLATE = "runbook.typ"
 
@@ -53,21 +52,25 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _code(ref: CodeRef) -> dict[str, Any]:
-    code = Code(ref.value)
-    # How the content shows the code, unless it is one of the notations printed anyway.
-    printed = {n.lower() for n in code.notations()}
-    shown = [s for s in dict.fromkeys((ref.code, *ref.shown_as)) if s.strip().lower() not in printed]
+def _code_card(view: CodeView) -> dict[str, Any]:
+    """A code's notations as the template prints them; the view decides what they are."""
     return {
-        "hex": code.hex,
-        "bare_hex": code.bare_hex,
-        "signed": str(code.signed),
-        "unsigned": str(code.unsigned),
-        "win32": None if code.win32 is None else str(code.win32),
-        "hresult_from_win32": None if code.win32 is None else f"HRESULT_FROM_WIN32({code.win32})",
-        "facility": f"{code.facility} ({code.facility_name})",
-        "names": list(ref.names),
-        "shown": shown,
+        "hex": view.hex,
+        "bare_hex": view.bare_hex,
+        "signed": str(view.signed),
+        "unsigned": str(view.unsigned),
+        "win32": None if view.win32 is None else str(view.win32),
+        "hresult_from_win32": view.from_win32,
+        "facility": f"{view.facility_number} ({view.facility})",
+        "names": list(view.names),
+    }
+
+
+def _code(ref: CodeRef) -> dict[str, Any]:
+    view = CodeView.of(Code(ref.value), [ref])
+    return {
+        **_code_card(view),
+        "shown": list(view.shown_otherwise()),
         "message": ref.message,
         "note": markdown_nodes(ref.note) if ref.note else None,
     }
@@ -81,6 +84,7 @@ def _entry(entry: Entry, kb: KnowledgeBase) -> dict[str, Any]:
     phase = kb.phases_by_id[entry.phase]
     method = phase.method(entry.method) if entry.method else None
     escalation = entry.escalation
+    vocabularies = kb.taxonomy.vocabularies
     return {
         **_target(entry),
         "phase_title": phase.title,
@@ -89,10 +93,10 @@ def _entry(entry: Entry, kb: KnowledgeBase) -> dict[str, Any]:
         "applies_to": [kb.products_by_id[p].name for p in entry.applies_to],
         "summary": markdown_nodes(entry.summary),
         "codes": [_code(ref) for ref in entry.codes],
-        "messages": [{"where": WHERE_LABELS.get(m.where, m.where), "text": m.text} for m in entry.messages],
+        "messages": [{"where": vocabularies.label("where", m.where), "text": m.text} for m in entry.messages],
         "logs": [
             {
-                "log": WHERE_LABELS.get(p.log, p.log) if p.log else "Any log",
+                "log": vocabularies.label("log", p.log) if p.log else "Any log",
                 "kind": "a line matching the regular expression" if p.regex else "a line containing",
                 "pattern": p.pattern,
             }
@@ -117,7 +121,7 @@ def _entry(entry: Entry, kb: KnowledgeBase) -> dict[str, Any]:
             {"title": r.title, "url": r.url, "note": r.note}
             for r in (kb.references_by_id[ref] for ref in entry.references)
         ],
-        "source": {"document": entry.source.document, "section": entry.source.section},
+        "source": entry.source.describe() if entry.source else None,
         "tags": list(entry.tags),
     }
 
@@ -165,20 +169,10 @@ def runbook_data(kb: KnowledgeBase, build_date: datetime, version: str) -> dict[
     Raises:
         BuildError: an entry fits no phase or method of the taxonomy (validation rules this out).
     """
-    codes = []
-    for row in code_rows(kb):
-        win32 = row["win32"]
-        codes.append(
-            {
-                "hex": row["hex"],
-                "signed": str(row["signed"]),
-                "unsigned": str(row["unsigned"]),
-                "win32": None if win32 is None else str(win32),
-                "hresult_from_win32": None if win32 is None else f"HRESULT_FROM_WIN32({win32})",
-                "names": row["names"],
-                "entries": [{"id": e["id"], "label": entry_label(e["id"])} for e in row["entries"]],
-            }
-        )
+    codes = [
+        {**_code_card(view), "entries": [{"id": e.id, "label": entry_label(e.id)} for e in view.entries]}
+        for view in code_views(kb)
+    ]
     phases = [_phase(number, phase, kb) for number, phase in enumerate(kb.taxonomy.phases, start=1)]
     placed = {e["id"] for p in phases for g in p["groups"] for e in g["entries"]}
     if missing := [e.path for e in kb.entries if e.id not in placed]:

@@ -17,7 +17,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from build_kb.site.authoring import render_authoring
-from build_kb.core.codeview import code_rows
+from build_kb.core.codeview import code_views
 from build_kb.core.errors import ValidationFailed
 from build_kb.core.model import KnowledgeBase
 from build_kb.site.render import nav_paths, navigation, render_pages
@@ -41,10 +41,10 @@ class KbConfig(Config):  # type: ignore[no-untyped-call]
 
 def code_map_script(kb: KnowledgeBase) -> str:
     """A script defining `window.KB_CODES` for the lookup box: pages by code, and symbolic names."""
-    rows = code_rows(kb)
+    views = code_views(kb)
     data = {
-        "codes": {row["hex"]: [e["title"] for e in row["entries"]] for row in rows},
-        "names": {name.upper(): row["hex"] for row in rows for name in row["names"]},
+        "codes": {view.hex: [e.title for e in view.entries] for view in views},
+        "names": {name.upper(): view.hex for view in views for name in view.names},
     }
     return f"window.KB_CODES = {json.dumps(data, sort_keys=True)};\n"
 

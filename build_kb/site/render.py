@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 
 from build_kb.site import markdown_text as md
 from build_kb.core.codes import Code
-from build_kb.core.codeview import code_rows
-from build_kb.core.model import CodeRef, Entry, KnowledgeBase, Phase
+from build_kb.core.codeview import CodeView, code_url, code_views
+from build_kb.core.model import CodeRef, Entry, KnowledgeBase, Phase, Source
 
-WHERE_LABELS = {
-    "slmgr": "slmgr.vbs (Windows Script Host)",
-    "slui": "slui.exe",
-    "vamt": "Volume Activation Management Tool (VAMT)",
-    "wusa": "Windows Update Standalone Installer (wusa.exe)",
-    "windows-update": "Windows Update",
-    "cbs-log": "CBS.log",
-    "installer": "Installer",
-    "wsus": "WSUS / compliance tools",
-    "other": "Shown",
-}
-SHELL_LANGUAGES = {"cmd": "bat", "powershell": "powershell", "regedit": "text", "text": "text"}
 
 
 def entry_page(entry_id: str) -> str:
@@ -33,9 +22,9 @@ def phase_page(phase_id: str, method_id: str | None = None) -> str:
     return f"phases/{phase_id}/{method_id or 'index'}.md"
 
 
-def code_page(code: Code) -> str:
-    """Source path of a code's own page (stable URL for tickets: `codes/0xC004F050.html`)."""
-    return f"codes/{code.hex}.md"
+def code_page(hex_code: str) -> str:
+    """Source path of a code's own page (canonical hex); `codeview.code_url` is its address."""
+    return code_url(hex_code).removesuffix(".html") + ".md"
 
 
 def link(source: str, target: str, label: str) -> str:
@@ -62,31 +51,33 @@ def _yaml_quote(value: str) -> str:
 
 
 def code_notation_table(ref: CodeRef, source: str) -> str:
-    """Every notation of one code as a small table, searchable by the browser's search."""
-    code = Code(ref.value)
+    """Every notation of one code as an entry lists it, as a small table the browser's search finds."""
+    return notation_table(CodeView.of(Code(ref.value), [ref]), source, ref.code, ref.note)
+
+
+def notation_table(view: CodeView, source: str, written: str, note: str | None = None) -> str:
+    """A code's notations, names and messages as a table under a heading linking the code's page."""
     rows = [
-        ("As shown", md.code_span(ref.code)),
-        ("Hex", f"{md.code_span(code.hex)} {md.code_span(code.bare_hex)}"),
+        ("As shown", md.code_span(written)),
+        ("Hex", f"{md.code_span(view.hex)} {md.code_span(view.bare_hex)}"),
         (
             "Decimal",
-            f"{md.code_span(str(code.signed))} (signed) {md.code_span(str(code.unsigned))} (unsigned)",
+            f"{md.code_span(str(view.signed))} (signed) {md.code_span(str(view.unsigned))} (unsigned)",
         ),
     ]
-    if code.win32 is not None:
-        rows.append(
-            ("Win32", f"{md.code_span(f'HRESULT_FROM_WIN32({code.win32})')} {md.code_span(str(code.win32))}")
-        )
-    rows.append(("Facility", f"{code.facility} {md.text(code.facility_name)}"))
-    if ref.names:
-        rows.append(("Name", " ".join(md.code_span(n) for n in ref.names)))
-    if ref.shown_as:
-        rows.append(("Also printed as", " ".join(md.code_span(s) for s in ref.shown_as)))
-    if ref.message:
-        rows.append(("System message", md.text(ref.message)))
+    if view.from_win32 is not None:
+        rows.append(("Win32", f"{md.code_span(view.from_win32)} {md.code_span(str(view.win32))}"))
+    rows.append(("Facility", f"{view.facility_number} {md.text(view.facility)}"))
+    if view.names:
+        rows.append(("Name", " ".join(md.code_span(n) for n in view.names)))
+    if also := [s for s in view.shown_as if s != written]:
+        rows.append(("Also printed as", " ".join(md.code_span(s) for s in also)))
+    for message in view.messages:
+        rows.append(("System message", md.text(message)))
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
-    heading = f"### {link(source, code_page(code), code.hex)} {{ #{code.hex.lower()} }}"
-    note = f"\n\n{md.prose(ref.note)}" if ref.note else ""
-    return f"{heading}\n\n| Notation | Value |\n|---|---|\n{table}{note}"
+    heading = f"### {link(source, code_page(view.hex), view.hex)} {{ #{view.hex.lower()} }}"
+    body = f"\n\n{md.prose(note)}" if note else ""
+    return f"{heading}\n\n| Notation | Value |\n|---|---|\n{table}{body}"
 
 
 def _bullets(items: Iterable[str]) -> str:
@@ -113,20 +104,21 @@ def render_entry(entry: Entry, kb: KnowledgeBase) -> str:
     if entry.messages:
         parts.append("## What you see")
         for message in entry.messages:
-            label = WHERE_LABELS.get(message.where, message.where)
+            label = kb.taxonomy.vocabularies.label("where", message.where)
             parts.append(f'!!! quote "{md.text(label)}"\n\n{md.code_block(message.text, indent="    ")}')
     if entry.log_patterns:
         parts.append("## In the logs")
         for pattern in entry.log_patterns:
             kind = "a line matching the regular expression" if pattern.regex else "a line containing"
-            log = WHERE_LABELS.get(pattern.log, pattern.log) if pattern.log else "Any log"
+            log = kb.taxonomy.vocabularies.label("log", pattern.log) if pattern.log else "Any log"
             parts.append(f"- {log}: {kind} {md.code_span(pattern.pattern)}")
     parts += ["## Why it happens", _bullets(md.prose(c) for c in entry.causes), "## What to do"]
     steps = []
     for number, action in enumerate(entry.actions, start=1):
         step = f"{number}. {md.prose(action.step)}"
         if action.command:
-            language = SHELL_LANGUAGES.get(action.shell or "text", "text")
+            shell = kb.taxonomy.vocabularies.term("shell", action.shell) if action.shell else None
+            language = (shell.highlight if shell else None) or "text"
             step += "\n\n" + md.code_block(action.command, language, indent="    ")
         steps.append(step)
     parts.append("\n\n".join(steps))
@@ -161,9 +153,18 @@ def render_entry(entry: Entry, kb: KnowledgeBase) -> str:
             _bullets(f"[{md.text(r.title)}]({r.url})" if r.url else f"*{md.text(r.title)}*" for r in refs)
         )
     tags = " ".join(f"[{md.text(t)}](../tags.md#{md.anchor(t)})" for t in entry.tags)
-    source_line = f"**Source:** {md.text(entry.source.document)}, section “{md.text(entry.source.section)}”"
-    parts.append("---\n\n" + source_line + (f"\n\n**Tags:** {tags}" if tags else ""))
+    footer = [f"**Source:** {_source_line(entry.source)}"] if entry.source else []
+    footer += [f"**Tags:** {tags}"] if tags else []
+    if footer:
+        parts.append("---\n\n" + "\n\n".join(footer))
     return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _source_line(source: Source) -> str:
+    described = md.text(source.describe())
+    if source.url and source.describe() != source.url:
+        return f"[{described}]({source.url})"
+    return f"<{source.url}>" if source.url else described
 
 
 def _entry_listing(entries: Iterable[Entry], source: str) -> str:
@@ -202,7 +203,7 @@ def render_phase(phase: Phase, kb: KnowledgeBase, method_id: str | None = None) 
 
 
 def render_home(kb: KnowledgeBase) -> str:
-    """The home page: what is covered, the deployment flow linking each phase, and a code lookup box."""
+    """The home page: what is covered, the phases in order with links, and a code lookup box."""
     source = "index.md"
     steps = []
     for number, phase in enumerate(kb.taxonomy.phases, start=1):
@@ -212,11 +213,13 @@ def render_home(kb: KnowledgeBase) -> str:
             f"    ---\n\n    {md.prose(phase.summary)}\n\n    *{count} entr{'y' if count == 1 else 'ies'}*"
         )
     products = ", ".join(md.text(p.name) for p in kb.taxonomy.products)
+    # The examples come from the content set's YAML: escaped for an attribute value.
+    placeholder = html.escape(", ".join([*kb.lookup_examples, "a symbolic name"]), quote=True)
     lookup = (
         '<form class="kb-lookup" data-kb-lookup role="search">\n'
         '<label for="kb-lookup-input">Look up an error code</label>\n'
         '<input id="kb-lookup-input" name="code" autocomplete="off" spellcheck="false" '
-        'placeholder="0xC004F050, 80070643, -1073418160, HRESULT_FROM_WIN32(1633), a symbolic name">\n'
+        f'placeholder="{placeholder}">\n'
         '<button type="submit">Look up</button>\n<output class="kb-lookup-result" aria-live="polite"></output>\n'
         "</form>"
     )
@@ -229,7 +232,7 @@ def render_home(kb: KnowledgeBase) -> str:
                 lookup,
                 f"Or browse the {link(source, 'codes/index.md', 'error-code index')} — every code with its hex, decimal "
                 f"and symbolic forms — or search from the bar at the top. Covers: {products}.",
-                "## Deployment flow",
+                f"## {md.text(kb.taxonomy.phases_heading)}",
                 '<div class="grid cards kb-flow" markdown>\n\n' + "\n\n".join(steps) + "\n\n</div>",
             ]
         )
@@ -244,14 +247,13 @@ def render_code_index(kb: KnowledgeBase) -> str:
         "| Code | Decimal (signed, unsigned) | Win32 | Name | Facility | Entries |",
         "|---|---|---|---|---|---|",
     ]
-    for row in code_rows(kb):
-        code = Code(row["unsigned"])
-        win32 = md.code_span(f"HRESULT_FROM_WIN32({row['win32']})") if row["win32"] is not None else ""
-        names = "<br>".join(md.code_span(n) for n in row["names"])
-        entries = "<br>".join(link(source, entry_page(e["id"]), e["title"]) for e in row["entries"])
-        decimal = f"`{row['signed']}`<br>`{row['unsigned']}`"
-        facility = f"{row['facility_number']} {row['facility']}"
-        cells = [link(source, code_page(code), code.hex), decimal, win32, names, facility, entries]
+    for view in code_views(kb):
+        win32 = md.code_span(view.from_win32) if view.from_win32 else ""
+        names = "<br>".join(md.code_span(n) for n in view.names)
+        entries = "<br>".join(link(source, entry_page(e.id), e.title) for e in view.entries)
+        decimal = f"`{view.signed}`<br>`{view.unsigned}`"
+        facility = f"{view.facility_number} {md.text(view.facility)}"
+        cells = [link(source, code_page(view.hex), view.hex), decimal, win32, names, facility, entries]
         lines.append("| " + " | ".join(cells) + " |")
     intro = (
         "Every error code in the knowledge base. Each code has its own page at a stable address, "
@@ -271,19 +273,17 @@ def render_code_index(kb: KnowledgeBase) -> str:
     )
 
 
-def render_code(row: dict[str, object], kb: KnowledgeBase) -> str:
+def render_code(view: CodeView, kb: KnowledgeBase) -> str:
     """The stable page of one code: its notations and every entry carrying it."""
-    code = Code(int(str(row["unsigned"])))
-    source = code_page(code)
-    refs = kb.code_refs(code.value)
-    entries = kb.entries_by_code[code.value]
-    tables = code_notation_table(refs[0], source).split("\n\n", 1)[1]
+    source = code_page(view.hex)
+    entries = [kb.by_id[e.id] for e in view.entries]
+    table = notation_table(view, source, view.shown_as[0] if view.shown_as else view.hex)
     return (
         "\n\n".join(
             [
-                front_matter(f"{code.hex}", exclude=True),
-                f"# {code.hex}",
-                tables,
+                front_matter(view.hex, exclude=True),
+                f"# {view.hex}",
+                table.split("\n\n", 1)[1],
                 "## Entries",
                 _entry_listing(entries, source),
                 f"Back to the {link(source, 'codes/index.md', 'error-code index')}.",
@@ -319,8 +319,8 @@ def render_pages(kb: KnowledgeBase) -> dict[str, str]:
     for entry in kb.entries:
         pages[entry_page(entry.id)] = render_entry(entry, kb)
     pages["codes/index.md"] = render_code_index(kb)
-    for row in code_rows(kb):
-        pages[code_page(Code(row["unsigned"]))] = render_code(row, kb)
+    for view in code_views(kb):
+        pages[code_page(view.hex)] = render_code(view, kb)
     pages["tags.md"] = render_tags(kb)
     return pages
 

@@ -86,18 +86,17 @@ def codes_command(content_root: Path, as_json: bool) -> None:
       kb codes
       kb codes --json | jq '.[] | .hex'
     """
-    from build_kb.core.codeview import code_rows
+    from build_kb.core.codeview import code_views
 
-    rows = code_rows(load(content_root))
+    views = code_views(load(content_root))
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps([view.to_json() for view in views], indent=2))
         return
-    for row in rows:
-        names = ", ".join(row["names"]) or "-"
-        win32 = f" win32 {row['win32']}" if row["win32"] is not None else ""
+    for view in views:
+        win32 = f" win32 {view.win32}" if view.win32 is not None else ""
         click.echo(
-            f"{click.style(row['hex'], bold=True)}  {row['signed']}  {row['unsigned']}  {row['facility']}{win32}"
+            f"{click.style(view.hex, bold=True)}  {view.signed}  {view.unsigned}  {view.facility}{win32}"
         )
-        click.echo(f"    {names}")
-        for entry in row["entries"]:
-            click.echo(f"    - {entry['id']}: {entry['title']}")
+        click.echo(f"    {', '.join(view.names) or '-'}")
+        for entry in view.entries:
+            click.echo(f"    - {entry.id}: {entry.title}")

@@ -20,7 +20,8 @@ from build_kb.core.errors import ValidationFailed
 from search.errors import IndexUnavailable
 
 if TYPE_CHECKING:
-    from search.results import CodeInfo, Finding, Hit, SearchResult
+    from build_kb.core.codeview import CodeView
+    from search.results import Finding, Hit, SearchResult
     from search.store import IndexBuild
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,7 +61,7 @@ def _with_index(index_root: Path, content_root: Path, reader: Callable[[IndexBui
         raise click.ClickException(str(error)) from None
 
 
-def _echo_code(info: CodeInfo) -> None:
+def _echo_code(info: CodeView) -> None:
     names = ", ".join(info.names)
     click.echo(click.style(info.hex, bold=True) + (f"  {names}" if names else ""))
     win32 = str(info.win32) if info.win32 is not None else "-"
