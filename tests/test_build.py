@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from build_kb.app.build import STAGING_PREFIX
+from build_kb.app.build import FAIL_AFTER_VARIABLE, STAGING_PREFIX
 from tests.helpers import CONTENT, ROOT
 
 EPOCH = "1735689600"  # 2025-01-01T00:00:00Z
@@ -48,9 +48,14 @@ class Project:
         ]  # fmt: skip
 
 
-def kb(*arguments: str, cwd: Path = ROOT, epoch: str | None = EPOCH) -> subprocess.CompletedProcess[str]:
+def kb(
+    *arguments: str, cwd: Path = ROOT, epoch: str | None = EPOCH, fail_after: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("SOURCE_DATE_EPOCH", None)
+    env.pop(FAIL_AFTER_VARIABLE, None)
+    if fail_after is not None:
+        env[FAIL_AFTER_VARIABLE] = fail_after
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = epoch
     return subprocess.run(
@@ -65,8 +70,8 @@ def kb(*arguments: str, cwd: Path = ROOT, epoch: str | None = EPOCH) -> subproce
     )
 
 
-def build(project: Project, *extra: str) -> subprocess.CompletedProcess[str]:
-    return kb("build", *project.arguments(), *extra)
+def build(project: Project, *extra: str, fail_after: str | None = None) -> subprocess.CompletedProcess[str]:
+    return kb("build", *project.arguments(), *extra, fail_after=fail_after)
 
 
 def snapshot(*folders: Path) -> dict[str, str]:
@@ -237,7 +242,7 @@ def test_the_bundle_index_answers_lookups_without_content(
 def test_a_build_failing_after_any_stage_leaves_the_previous_outputs(built: Project, stage: str) -> None:
     before = snapshot(built.site, built.dist)
     edit_content(built)
-    result = build(built, "--fail-after", stage)
+    result = build(built, fail_after=stage)
     assert result.returncode == 1
     assert f"stopped after the {stage} stage" in result.stderr
     assert "previous outputs are unchanged" in result.stderr
@@ -308,10 +313,10 @@ def test_missing_mkdocs_config_is_reported_before_any_work(built: Project, tmp_p
     before = snapshot(built.site, built.dist)
     result = kb(
         "build", "--content", str(built.content), "--site-dir", str(built.site), "--dist-dir", str(built.dist),
-        cwd=tmp_path,
+        "--config-file", str(tmp_path / "missing.yml"), cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 1
-    assert "mkdocs.yml not found" in result.stderr and "Traceback" not in result.stderr
+    assert "missing.yml not found" in result.stderr and "Traceback" not in result.stderr
     assert "started" not in result.stderr
     assert snapshot(built.site, built.dist) == before
 

@@ -73,7 +73,7 @@ def test_entry_page_shows_every_notation_and_the_source(site: Path) -> None:
                  "WININET_E_DECODING_FAILED", "147012721", "KB4547184", "CurrentControlSet"):  # fmt: skip
         assert text in page, text
     assert "Corrections to the source" in page
-    assert 'class="md-clipboard' in page or "content.code.copy" in (ROOT / "mkdocs.yml").read_text("utf-8")
+    assert 'class="md-clipboard' in page or "content.code.copy" in (ROOT / "build_kb" / "site" / "mkdocs.yml").read_text("utf-8")
 
 
 def test_search_index_carries_every_notation(site: Path, real_kb) -> None:

@@ -7,6 +7,7 @@ kill midway leaves the previous outputs exactly as they were.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import shutil
@@ -16,8 +17,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from build_kb import __version__
 from build_kb.content.fingerprint import content_fingerprint, stat_signature
@@ -28,6 +30,8 @@ from build_kb.core.model import KnowledgeBase
 
 STAGES = ("site", "index", "pdf", "bundle")
 STAGING_PREFIX = ".kb-staging-"
+FAIL_AFTER_VARIABLE = "KB_TEST_FAIL_AFTER"
+"""For the tests of atomic builds only: the stage after which a build fails on purpose."""
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,11 @@ class BuildOptions:
     content_root: Path = Path("content")
     site_dir: Path = Path("site")
     dist_dir: Path = Path("dist")
-    config_file: Path = Path("mkdocs.yml")
+    config_file: Path | None = None
+    """MkDocs configuration; None: ./mkdocs.yml when there is one, else the tool's default."""
     only: frozenset[str] = frozenset(STAGES)
-    fail_after: str | None = None
-    """Testing aid: raise after this stage, as a crash midway would."""
+    fail_after: str | None = field(default_factory=lambda: os.environ.get(FAIL_AFTER_VARIABLE) or None)
+    """Testing aid, from the environment: raise after this stage, as a crash midway would."""
 
 
 @dataclass
@@ -132,8 +137,26 @@ class _WarningCollector(logging.Handler):
 
 
 def _require_config(options: BuildOptions) -> None:
-    if not options.config_file.is_file():
-        raise BuildError(f"{options.config_file.as_posix()} not found; run kb build from the project folder")
+    if options.config_file is not None and not options.config_file.is_file():
+        raise BuildError(f"{options.config_file.as_posix()} not found")
+
+
+DEFAULT_CONFIG = Path("mkdocs.yml")
+"""A project's own MkDocs configuration, used when it exists in the working folder."""
+
+
+def _site_config(options: BuildOptions, site_dir: Path) -> Any:
+    """MkDocs' configuration: the given file, else ./mkdocs.yml, else the tool's packaged default."""
+    from mkdocs.config import load_config
+
+    if options.config_file is not None or DEFAULT_CONFIG.is_file():
+        config_file = options.config_file or DEFAULT_CONFIG
+        return load_config(config_file=str(config_file), site_dir=str(site_dir), strict=True)
+    default = resources.files("build_kb.site").joinpath("mkdocs.yml").read_text("utf-8")
+    stream = io.StringIO(default)
+    return load_config(
+        config_file=stream, docs_dir=str(options.content_root.resolve()), site_dir=str(site_dir), strict=True
+    )
 
 
 def build_site(
@@ -149,7 +172,6 @@ def build_site(
     rather than loading and validating the same files a second time. `report` hears of every page written.
     """
     from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
     from build_kb.site.plugin import KbPlugin
@@ -160,12 +182,17 @@ def build_site(
     mkdocs_logger.addHandler(collector)
     try:
         with _source_date(stamp):
-            config = load_config(config_file=str(options.config_file), site_dir=str(site_dir), strict=True)
-            plugin = config.plugins["kb"]
-            plugin.config["content"] = str(options.content_root.resolve())
-            if isinstance(plugin, KbPlugin):
-                plugin.preloaded = kb
-                plugin.page_written = lambda done, total: report("site", "progress", done, total)
+            config = _site_config(options, site_dir)
+            plugin = config.plugins.get("kb")
+            if not isinstance(plugin, KbPlugin):
+                raise BuildError(
+                    "site: the MkDocs configuration does not enable the kb plugin (plugins: - kb)"
+                )
+            plugin.prepare(
+                options.content_root.resolve(),
+                kb,
+                lambda done, total: report("site", "progress", done, total),
+            )
             mkdocs_build(config)
     except MkDocsException as error:
         details = "\n".join(collector.messages)

@@ -44,5 +44,14 @@ class ValidationFailed(KbError):
         return "\n".join(str(p) for p in self.problems)
 
 
+class RenderError(KbError):
+    """An entry could not be turned into a page or PDF section; names the entry's file."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
 class BuildError(KbError):
     """A build stage failed; the previous outputs are left as they were."""

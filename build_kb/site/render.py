@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from build_kb.site import markdown_text as md
 from build_kb.core.codes import Code
 from build_kb.core.codeview import CodeView, code_url, code_views
+from build_kb.core.errors import RenderError
 from build_kb.core.model import CodeRef, Entry, KnowledgeBase, Phase, Source
 
 
@@ -317,7 +318,10 @@ def render_pages(kb: KnowledgeBase) -> dict[str, str]:
         for method in phase.methods:
             pages[phase_page(phase.id, method.id)] = render_phase(phase, kb, method.id)
     for entry in kb.entries:
-        pages[entry_page(entry.id)] = render_entry(entry, kb)
+        try:
+            pages[entry_page(entry.id)] = render_entry(entry, kb)
+        except Exception as error:  # any failure is reported against the entry's YAML file
+            raise RenderError(entry.path, f"{type(error).__name__}: {error}") from error
     pages["codes/index.md"] = render_code_index(kb)
     for view in code_views(kb):
         pages[code_page(view.hex)] = render_code(view, kb)

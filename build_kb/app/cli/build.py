@@ -78,14 +78,13 @@ def _progress_reporter() -> Reporter:
 @click.option(
     "--dist-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True
 )
-@click.option("--config-file", type=click.Path(path_type=Path, dir_okay=False), default=Path("mkdocs.yml"),
-              show_default=True, help="MkDocs configuration for the site stage.")  # fmt: skip
+@click.option("--config-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="MkDocs configuration for the site stage [default: ./mkdocs.yml if present, else the tool's own].")  # fmt: skip
 @click.option("--only", multiple=True, type=click.Choice(["site", "index", "pdf", "bundle"]),
               help="Build only these outputs (repeatable).")  # fmt: skip
-@click.option("--fail-after", type=click.Choice(["site", "index", "pdf", "bundle"]), hidden=True)
 @json_option
 def build(content_root: Path, site_dir: Path, dist_dir: Path, config_file: Path, only: tuple[str, ...],
-          fail_after: str | None, as_json: bool) -> None:  # fmt: skip
+          as_json: bool) -> None:  # fmt: skip
     """Validate the content, then build the site, search index, PDF runbook and offline zip.
 
     Outputs are written to a staging folder and swapped in only when every stage has succeeded, so a
@@ -101,7 +100,7 @@ def build(content_root: Path, site_dir: Path, dist_dir: Path, config_file: Path,
 
     options = BuildOptions(
         content_root=content_root, site_dir=site_dir, dist_dir=dist_dir, config_file=config_file,
-        only=frozenset(only or STAGES), fail_after=fail_after,
+        only=frozenset(only or STAGES),
     )  # fmt: skip
     try:
         summary = run_build(options, _progress_reporter())
