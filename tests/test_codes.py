@@ -168,6 +168,18 @@ def test_edge_values(text: str, value: int) -> None:
     assert parse_code(text).value == value
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("C004F050.", 0xC004F050), ("0x80070005,", 0x80070005), ("'0xC004F050'", 0xC004F050),
+        ('"0xC004F050".', 0xC004F050), ("`1633`", 0x80070661), ("HRESULT_FROM_WIN32(1633);", 0x80070661),
+        ("-1073418160!", 0xC004F050), ("'0xC004F050", 0xC004F050), ("  80070643 :", 0x80070643), ("S_OK?", 0),
+    ],
+)  # fmt: skip
+def test_copied_quotes_and_trailing_punctuation_are_dropped(text: str, value: int) -> None:
+    assert parse_code(text, NAMES).value == value
+
+
 def test_names_are_case_insensitive_in_parse_code() -> None:
     names = {"Mixed_Case_Name": 0x80070005}
     assert parse_code("MIXED_CASE_NAME", names).value == 0x80070005
@@ -182,10 +194,11 @@ def test_names_are_case_insensitive_in_parse_code() -> None:
         "HRESULT_FROM_WIN32(-5)", "HRESULT_FROM_WIN32(0x10000)", "HRESULT_FROM_WIN32(1633", "-1", "-0", "-999999999",
         "-2147483649", "4294967296", "12345678901", "99999999999999999999", "hello", "hello world", "KB4547184",
         "KB 4547184", "NOT_A_KNOWN_NAME", "0xZZZZ", "0xC004F05G", "C004F05", "C004F050A", "1e5", "+5", "0x-5",
-        "1,603", "'0xC004F050'", "0xC004F050 0x80070005", "\u0661\u0666\u0660\u0663", "x" * 500, "0x" + "8" * 300,
+        "1,603", "(0xC004F050)", "0xC004F050 0x80070005", ".0xC004F050", "\u0661\u0666\u0660\u0663", "x" * 500, "0x" + "8" * 300,
     ],
 )  # fmt: skip
 def test_not_a_code(text: str) -> None:
+    """Also a bracketed code: only quotes and a sentence's trailing punctuation are dropped."""
     with pytest.raises(CodeSyntaxError):
         parse_code(text, NAMES)
 

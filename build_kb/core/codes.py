@@ -155,9 +155,17 @@ class Code:
 _HEX_0X = re.compile(r"0[xX]([0-9A-Fa-f]+)")
 _HEX_8 = re.compile(r"[0-9A-Fa-f]{8}")
 _DECIMAL = re.compile(r"(-?)([0-9]+)")
-_MACRO = re.compile(r"(?i:HRESULT_FROM_WIN32)\s*\(\s*(0[xX][0-9A-Fa-f]+|[0-9]+)\s*\)")
+_MACRO = re.compile(r"(?ai:HRESULT_FROM_WIN32)\s*\(\s*(0[xX][0-9A-Fa-f]+|[0-9]+)\s*\)")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_KB_NUMBER = re.compile(r"(?i:KB)\s*[0-9]+")
+_KB_NUMBER = re.compile(r"(?ai:KB)\s*[0-9]+")
+# What people copy around a code: quotes on either side, a sentence's punctuation after it ("C004F050.").
+_WRAPPED = re.compile(r"[\s\"'`]*(.*?)[\s\"'`.,;:!?]*", re.DOTALL)
+
+
+def _unwrap(text: str) -> str:
+    """The code inside what was copied: without surrounding whitespace, quotes and trailing punctuation."""
+    match = _WRAPPED.fullmatch(text)
+    return match.group(1) if match else text.strip()
 
 
 def _quoted(text: str) -> str:
@@ -211,7 +219,11 @@ def parse_code(text: str, names: Mapping[str, int] | None = None) -> Code:
     (`80070643` is hex, not decimal), ten-digit negative decimals (`-1073418160`), unsigned decimals up to
     4294967295, `HRESULT_FROM_WIN32(1633)` (decimal or 0x argument, spaces allowed), a bare Win32 number
     (`1633` means `HRESULT_FROM_WIN32(1633)`, `0` is S_OK), `S_OK`, and the symbolic names in `names`,
-    matched case-insensitively. Surrounding whitespace is ignored.
+    matched case-insensitively. Surrounding whitespace and quotes are ignored, and so is punctuation that
+    ends a sentence or list (`C004F050.`, `0x80070005,`).
+
+    The site's lookup box (`kb-lookup.js`) implements the same rules; a browser test runs the vectors of
+    `tests/data/code-vectors.json` through both.
 
     Arguments:
         text: The code as a user wrote it.
@@ -224,7 +236,9 @@ def parse_code(text: str, names: Mapping[str, int] | None = None) -> Code:
         CodeSyntaxError: The text is no code in any of these notations, or a number out of range. No other
             exception escapes for any string.
     """
-    value = text.strip()
+    if len(text) > 4 * _MAX_INPUT:
+        raise _not_a_code(text.strip())
+    value = _unwrap(text)
     if len(value) > _MAX_INPUT:
         raise _not_a_code(value)
     if match := _HEX_0X.fullmatch(value):

@@ -274,6 +274,20 @@ class KnowledgeBase:
         return {k: tuple(v) for k, v in found.items()}
 
     @cached_property
+    def code_spellings(self) -> Mapping[str, int]:
+        """Every way entries write a code (`shown_as` included), stripped and case-folded, with its value.
+
+        Lookups fall back on these, so a string the content says is printed for a code (a mangled number)
+        finds it even where it parses as another value.
+        """
+        found: dict[str, int] = {}
+        for value, refs in self.refs_by_code.items():
+            for ref in refs:
+                for text in (ref.code, *ref.shown_as):
+                    found.setdefault(text.strip().casefold(), value)
+        return found
+
+    @cached_property
     def lookup_examples(self) -> tuple[str, ...]:
         """Codes to show as lookup examples: the taxonomy's, else the first three codes as entries write them."""
         if self.taxonomy.lookup_examples:

@@ -19,6 +19,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from build_kb.content.validate import load_knowledge_base
+from build_kb.core.codes import Code
 from build_kb.core.codeview import code_views
 from build_kb.core.errors import RenderError, ValidationFailed
 from build_kb.core.model import KnowledgeBase
@@ -56,11 +57,12 @@ class KbConfig(Config):  # type: ignore[no-untyped-call]
 
 
 def code_map_script(kb: KnowledgeBase) -> str:
-    """A script defining `window.KB_CODES` for the lookup box: pages by code, and symbolic names."""
+    """A script defining `window.KB_CODES` for the lookup box: pages by code, names and spellings."""
     views = code_views(kb)
     data = {
-        "codes": {view.hex: [e.title for e in view.entries] for view in views},
+        "codes": {view.hex: {"titles": [e.title for e in view.entries], "url": view.url} for view in views},
         "names": {name.upper(): view.hex for view in views for name in view.names},
+        "literals": {text: Code(value).hex for text, value in kb.code_spellings.items()},
     }
     return f"window.KB_CODES = {json.dumps(data, sort_keys=True)};\n"
 
