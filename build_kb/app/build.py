@@ -353,7 +353,8 @@ def _write_bundle(
     root = names["bundle"].removesuffix(".zip")
     readme = bundle_readme(
         title=kb.taxonomy.title, version=summary.version, build_date=summary.build_date,
-        pdf_name=names["pdf"], root=root,
+        pdf_name=names["pdf"], root=root, lookup_example=next(iter(kb.lookup_examples), None),
+        search_example=kb.entries[0].title if kb.entries else "the message you see",
     )  # fmt: skip
     # The staged index carries the time it was built in its names; the copy in the zip must not.
     portable_index = export_build(index, staging / "bundle-index", int(summary.build_date.timestamp()))

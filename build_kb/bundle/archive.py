@@ -27,17 +27,30 @@ What is inside
 Looking up a code from the command line
   With the kb tool installed (pip install of this project), point it at this folder:
 
-    kb lookup 0xC004F050 --index {root}
-    kb search "product key is invalid" --index {root}
-    kb triage C:\\Windows\\Logs\\CBS\\CBS.log --index {root}
+{examples}
 
 Nothing in this bundle fetches anything from the internet.
 """
 
 
-def bundle_readme(*, title: str, version: str, build_date: datetime, pdf_name: str, root: str) -> str:
-    """The README.txt placed at the top of the bundle (CRLF line ends: it is read on Windows)."""
+def bundle_readme(
+    *,
+    title: str,
+    version: str,
+    build_date: datetime,
+    pdf_name: str,
+    root: str,
+    lookup_example: str | None = None,
+    search_example: str = "the message you see",
+) -> str:
+    """The README.txt placed at the top of the bundle (CRLF line ends: it is read on Windows).
+
+    The examples are the content set's own: a code it covers and words from one of its entries.
+    """
+    commands = [f"kb lookup {_quoted(lookup_example)} --index {root}"] if lookup_example else []
+    commands += [f"kb search {_quoted(search_example)} --index {root}", f"kb triage LOGFILE --index {root}"]
     text = README_TEMPLATE.format(
+        examples="\n".join(f"    {command}" for command in commands),
         title=title,
         underline="=" * (len(title) + 17),
         date=build_date.strftime("%Y-%m-%d"),
@@ -46,6 +59,12 @@ def bundle_readme(*, title: str, version: str, build_date: datetime, pdf_name: s
         root=root,
     )
     return text.replace("\n", "\r\n")
+
+
+def _quoted(argument: str) -> str:
+    """An argument as typed in either shell: double quotes when it holds a space or a parenthesis."""
+    plain = argument.replace('"', "'")
+    return f'"{plain}"' if any(c in plain for c in " ()&|<>;") else plain
 
 
 def _members(sources: Iterable[tuple[str, Path]]) -> list[tuple[str, Path]]:

@@ -64,7 +64,8 @@ def new(entry_id: str, phase: str, method: str | None, title: str | None, codes:
 
     \b
     Example:
-      kb new --id slmgr-0xc004f074-no-kms --phase activate-keys --method slmgr --code 0xC004F074
+      kb new --id install-access-denied --phase PHASE --code 0x80070005
+      kb new --id sync-times-out --phase PHASE --method METHOD --title "Sync stops with a timeout"
     """
     from build_kb.content.scaffold import ScaffoldError, scaffold_entry
 

@@ -22,9 +22,9 @@ def cli() -> None:
     \b
     Examples:
       kb check                      validate content/
-      kb lookup 0xC004F050          entries for a code, in any notation
-      kb search "product key is invalid"
-      kb triage C:\\Windows\\Logs\\CBS\\CBS.log
+      kb lookup 0x80070005          entries for a code, in any notation
+      kb search "access is denied"  entries for words or a pasted message
+      kb triage setup.log           entries for the failures a log records
       kb build                      site/, dist/ (index, PDF, offline zip)
     """
 

@@ -96,16 +96,16 @@ def _echo_result(result: SearchResult, as_json: bool) -> None:
 def lookup(code: tuple[str, ...], index_root: Path, content_root: Path, as_json: bool) -> None:
     """Entries for an error code in any notation, and the code decoded.
 
-    CODE may be 0xC004F050, C004F050, 80070643 (eight digits are hex), -1073418160, 3221549136,
-    HRESULT_FROM_WIN32(1633), a Win32 number (1633) or a symbolic name (SL_E_INVALID_PRODUCT_KEY).
+    CODE may be 0x80070005, 80070005 (eight digits are hex), -2147024891, 2147942405,
+    HRESULT_FROM_WIN32(5), a Win32 number (5) or a symbolic name (E_ACCESSDENIED).
 
     Exit status: 0 found, 1 not in the knowledge base (still decoded), 2 not an error code.
 
     \b
     Example:
-      kb lookup 0xC004F050
-      kb lookup -1073418160 --json
-      kb lookup "HRESULT_FROM_WIN32(1633)" --index esu-kb-offline
+      kb lookup 0x80070005
+      kb lookup -2147024891 --json
+      kb lookup "HRESULT_FROM_WIN32(1603)" --index my-kb-offline
     """
     from build_kb.core.codes import CodeSyntaxError
     from search.codemap import lookup as lookup_code
@@ -142,8 +142,8 @@ def search(text: tuple[str, ...], limit: int, index_root: Path, content_root: Pa
 
     \b
     Example:
-      kb search "The update is not applicable to your computer."
-      kb search "Run 'slui.exe 0x2a 0xC004F050' to display the error text." --json
+      kb search "Access is denied."
+      kb search "Error 0x80070005 while installing the update" --json
       Get-Clipboard | kb search -
     """
     from search.query import search as run_search
