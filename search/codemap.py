@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from build_kb.core.codes import Code, CodeSyntaxError, parse_code
 from build_kb.core.codeview import CodeView, EntryLink
 from search.results import Hit, SearchResult
-from search.store import IndexBuild, IndexCorrupt
+from search.safefile import MIB, read_json
+from search.store import IndexBuild, IndexCorrupt, describe
 
 if TYPE_CHECKING:
     from build_kb.core.model import KnowledgeBase
@@ -82,12 +83,25 @@ class TriageData:
         """Read back what `to_json` wrote."""
         return cls(
             names={str(k): int(v) for k, v in data["names"].items()},
-            codes={int(k): tuple(v) for k, v in data["codes"].items()},
+            codes={int(k): _texts(v) for k, v in data["codes"].items()},
             entries={str(item["id"]): Hit.from_json(item) for item in data["entries"]},
             patterns=tuple(
-                PatternRule(p["pattern"], bool(p["regex"]), tuple(p["entries"])) for p in data["patterns"]
+                PatternRule(_text(p["pattern"]), bool(p["regex"]), _texts(p["entries"]))
+                for p in data["patterns"]
             ),
         )
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, not {type(value).__name__}")
+    return value
+
+
+def _texts(values: object) -> tuple[str, ...]:
+    if not isinstance(values, list):
+        raise TypeError(f"expected a list, not {type(values).__name__}")
+    return tuple(_text(value) for value in values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +141,19 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8")
 
 
+MAX_FILE = 128 * MIB
+"""Largest code map file read (the triage file of 10,000 entries is about 3 MiB)."""
+
+
 def _read_json(path: Path) -> Any:
-    """Parsed JSON; FileNotFoundError passes through (the build may have been swapped away)."""
+    """Parsed JSON of a regular file of at most `MAX_FILE` bytes; FileNotFoundError passes through (the
+    build may have been swapped away)."""
     try:
-        return json.loads(path.read_bytes())
+        return read_json(path, MAX_FILE)
     except FileNotFoundError:
         raise
     except (OSError, ValueError) as error:
-        raise IndexCorrupt(f"unreadable code map {path.as_posix()}: {error}") from None
+        raise IndexCorrupt(f"unreadable code map {path.as_posix()}: {describe(error)}") from None
 
 
 def read_code(build: IndexBuild, value: int) -> tuple[tuple[str, ...], tuple[Hit, ...]] | None:
@@ -153,8 +172,11 @@ def read_names(build: IndexBuild) -> Names:
     """Symbolic names and literal strings of every code in the knowledge base."""
     data = _read_json(build.path / FOLDER / "names.json")
     try:
-        return Names(dict(data["names"]), dict(data["literals"]))
-    except (KeyError, TypeError, ValueError) as error:
+        return Names(
+            {str(k): int(v) for k, v in data["names"].items()},
+            {str(k): int(v) for k, v in data["literals"].items()},
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise IndexCorrupt(f"malformed names.json: {error}") from None
 
 

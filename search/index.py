@@ -1,18 +1,24 @@
-"""Build the whoosh index (and the code map beside it) from a validated knowledge base.
+"""Build an index from a validated knowledge base: the code map, the searchable documents and whoosh.
 
-Every whoosh import of the project lives in `search/` (through `search.engine`); this module and
-`search.query` are the only users, and nothing imports them at start-up.
+A build holds the searchable fields of every entry as plain JSON (`documents.json`), the data a whoosh
+index is built from; the build written here also holds that whoosh index, sealed (`search.seal`). An
+exported copy (the offline bundle) holds only the JSON; `search.cache` builds its whoosh index on the
+machine that searches it, with `write_whoosh`.
+
+Every whoosh import of the project lives in `search/` (through `search.engine`); this module,
+`search.cache` and `search.query` are the only users, and nothing imports them at start-up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from build_kb.content.fingerprint import content_fingerprint, stat_signature
 from build_kb.core.codes import Code
@@ -20,8 +26,11 @@ from search.analyzer import word_analyzer
 from search.codemap import write_codemap
 from search.engine import fields, index
 from search.results import Hit
+from search.seal import seal_build
 from search.store import (
+    DOCUMENTS,
     FORMAT,
+    WHOOSH,
     IndexBuild,
     Manifest,
     commit_build,
@@ -32,13 +41,22 @@ from search.store import (
 if TYPE_CHECKING:
     from build_kb.core.model import Entry, KnowledgeBase
 
-__all__ = ["TEXT_FIELDS", "WHOOSH", "build_index", "install_index", "make_schema", "notations"]
-
-WHOOSH = "whoosh"
-"""The whoosh index's folder inside a build."""
+__all__ = [
+    "FIELDS",
+    "TEXT_FIELDS",
+    "WHOOSH",
+    "build_index",
+    "install_index",
+    "make_schema",
+    "notations",
+    "write_documents",
+    "write_whoosh",
+]
 
 TEXT_FIELDS = ("title", "messages", "summary", "patterns", "body")
 """Free-text fields, most telling first."""
+FIELDS = ("id", "hit", "codes", *TEXT_FIELDS, "phase", "method", "tags")
+"""The fields of a document: all text; `hit` is the entry's result fields as JSON."""
 
 
 def make_schema() -> fields.Schema:
@@ -93,7 +111,7 @@ def _body(entry: Entry, kb: KnowledgeBase) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def documents(kb: KnowledgeBase) -> Iterator[dict[str, Any]]:
+def documents(kb: KnowledgeBase) -> Iterator[dict[str, str]]:
     """One whoosh document per entry."""
     for entry in kb.entries:
         yield {
@@ -126,8 +144,16 @@ def _repeatable_names(seed: str) -> Iterator[None]:
         random.setstate(saved)
 
 
-def write_whoosh(kb: KnowledgeBase, folder: Path, seed: str) -> None:
-    """Write the whoosh index of `kb` into the empty folder `folder`, byte for byte the same for a seed.
+def write_documents(docs: Iterable[dict[str, str]], path: Path) -> None:
+    """Write the documents as `documents.json`: `{"documents": [...]}`, the same bytes for the same content."""
+    items = [{name: document[name] for name in FIELDS} for document in docs]
+    text = json.dumps({"format": FORMAT, "documents": items}, ensure_ascii=False, separators=(",", ":"))
+    path.write_bytes(text.encode("utf-8"))
+
+
+def write_whoosh(docs: Iterable[dict[str, str]], folder: Path, seed: str) -> None:
+    """Write the whoosh index of the documents into the empty folder `folder`, byte for byte the same for a
+    seed.
 
     One segment, written as separate files rather than whoosh's compound file: the compound file's
     directory records every part's modification time.
@@ -136,7 +162,7 @@ def write_whoosh(kb: KnowledgeBase, folder: Path, seed: str) -> None:
         whoosh_index = index.create_in(str(folder), make_schema())
         writer = whoosh_index.writer(limitmb=256, compound=False)
         try:
-            for document in documents(kb):
+            for document in docs:
                 writer.add_document(**document)
         except BaseException:
             writer.cancel()
@@ -152,7 +178,8 @@ def build_index(
     content_root: Path | None = None,
     content_state: tuple[str, str] | None = None,
 ) -> Path:
-    """Build the whoosh index and the code map of `kb` as a new build under `index_root` and make it current.
+    """Build the code map, the documents and the sealed whoosh index of `kb` as a new build under
+    `index_root` and make it current.
 
     Readers keep seeing the previous build until the pointer file is swapped; the previous build is kept
     and older ones are deleted.
@@ -173,8 +200,13 @@ def build_index(
     staged = staging_folder(index_root)
     try:
         write_codemap(kb, staged)
+        docs = list(documents(kb))
+        write_documents(docs, staged / DOCUMENTS)
         (staged / WHOOSH).mkdir()
-        write_whoosh(kb, staged / WHOOSH, seed=fingerprint or str(len(kb)))
+        write_whoosh(docs, staged / WHOOSH, seed=fingerprint or str(len(kb)))
+        # Without a seal (no cache folder can be written) the build is searched like a bundle's.
+        with contextlib.suppress(OSError):
+            seal_build(staged)
         Manifest(FORMAT, len(kb), fingerprint, signature).write(staged / "manifest.json")
         build: IndexBuild = commit_build(index_root, staged)
     except BaseException:

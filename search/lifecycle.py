@@ -77,6 +77,14 @@ def _rebuild_for_reading(index_root: Path, content_root: Path) -> None:
         ) from None
 
 
+def _built_without_content(root: Path) -> bool:
+    """Whether the current build records no content (a bundle's): it is used as it is, never rebuilt."""
+    try:
+        return current_build(root).manifest.fingerprint is None
+    except IndexUnavailable:
+        return False
+
+
 def _usable_content(content_root: Path | None) -> Path | None:
     return content_root if content_root is not None and content_root.is_dir() else None
 
@@ -131,6 +139,10 @@ def with_index(
         if content is None:
             raise IndexUnavailable(
                 f"{error}, and no content folder to rebuild it from (pass --content)"
+            ) from None
+        if _built_without_content(root):
+            raise IndexUnavailable(
+                f"{error}; an index built without a content folder, such as a bundle's, is never rebuilt"
             ) from None
         notify(f"search index unreadable ({error}); rebuilding")
         _rebuild_for_reading(root, content)

@@ -3,12 +3,21 @@
 Layout of an index root (default `dist/index/`)::
 
     CURRENT                      name of the current build, replaced atomically with os.replace
-    builds/<stamp>-<pid>/        one complete build: manifest.json, the code map, the whoosh index
+    builds/<stamp>-<pid>/        one complete build:
+        manifest.json            what the build holds (`Manifest`)
+        codemap/                 the code map, JSON (`search.codemap`)
+        documents.json           the searchable fields of every entry, JSON (`search.index`)
+        whoosh/, whoosh.seal     the whoosh index and its seal: only in a build made on this machine
     builds/.partial-<...>/       a build being written; never pointed at
 
 A rebuild writes a new folder, then swaps the pointer, keeps the previous build (a reader may still be
 opening it) and deletes older ones. Readers retry when the pointer moved under them. The index is a cache:
-whoosh has no checksums, so anything unreadable is rebuilt from the content. No whoosh import here.
+anything unreadable is rebuilt from the content. No whoosh import here.
+
+An index folder may come from anywhere (an offline bundle is one), so every file of it is read as a regular
+file, with a size limit (`search.safefile`). whoosh keeps pickles, which run code when read: it opens only
+a whoosh index sealed by this user (`search.seal`), and builds one from `documents.json` for any other
+(`search.cache`). An exported copy (`export_build`) carries no whoosh index at all.
 """
 
 from __future__ import annotations
@@ -26,16 +35,25 @@ from typing import TypeVar
 from build_kb.content.fingerprint import content_fingerprint, stat_signature
 from build_kb.core.files import replace_retrying
 from search.errors import IndexUnavailable
+from search.safefile import KIB, read_json, read_limited
 
 POINTER = "CURRENT"
 BUILDS = "builds"
 MANIFEST = "manifest.json"
-FORMAT = 2
+DOCUMENTS = "documents.json"
+"""The searchable fields of every entry, from which a whoosh index can be built anywhere."""
+WHOOSH = "whoosh"
+"""The whoosh index's folder inside a build made on this machine."""
+SEAL = "whoosh.seal"
+"""The seal of a build's whoosh index (`search.seal`)."""
+FORMAT = 3
 """Bumped whenever the layout or the schema changes; an index of another format is rebuilt."""
 PARTIAL_PREFIX = ".partial-"
 ABANDONED_AFTER = 3600.0
 """Seconds after which a partial build is taken for the leftover of a crash and deleted."""
 READ_ATTEMPTS = 5
+MAX_POINTER = 4 * KIB
+MAX_MANIFEST = 64 * KIB
 
 _BUILD_NAME = re.compile(r"[0-9]{20}-[0-9]+")
 T = TypeVar("T")
@@ -47,6 +65,21 @@ class IndexMissing(IndexUnavailable):
 
 class IndexCorrupt(IndexUnavailable):
     """An index is there but cannot be read."""
+
+
+def describe(error: BaseException) -> str:
+    """An error in a few words, without the file name an OSError repeats (the message names the file)."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    if isinstance(error, KeyError):
+        return f"no {error}"
+    return str(error) or type(error).__name__
+
+
+def _optional_text(value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"expected a string, not {type(value).__name__}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +102,17 @@ class Manifest:
             IndexCorrupt: it is unreadable or of another format.
         """
         try:
-            data = json.loads(path.read_bytes())
+            data = read_json(path, MAX_MANIFEST)
             manifest = cls(
-                int(data["format"]), int(data["entries"]), data["fingerprint"], data["stat_signature"]
+                int(data["format"]),
+                int(data["entries"]),
+                _optional_text(data["fingerprint"]),
+                _optional_text(data["stat_signature"]),
             )
         except FileNotFoundError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise IndexCorrupt(f"unreadable manifest {path.as_posix()}: {error}") from None
+            raise IndexCorrupt(f"unreadable manifest {path.as_posix()}: {describe(error)}") from None
         if manifest.format != FORMAT:
             raise IndexCorrupt(f"index format {manifest.format}, this version reads format {FORMAT}")
         return manifest
@@ -132,11 +168,11 @@ def read_pointer(root: Path) -> str | None:
         IndexCorrupt: the pointer holds something other than a build name.
     """
     try:
-        text = (root / POINTER).read_text("utf-8", errors="replace").strip()
+        text = read_limited(root / POINTER, MAX_POINTER).decode("utf-8", errors="replace").strip()
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise IndexCorrupt(f"unreadable {(root / POINTER).as_posix()}: {error}") from None
+        raise IndexCorrupt(f"unreadable {(root / POINTER).as_posix()}: {describe(error)}") from None
     if not _BUILD_NAME.fullmatch(text):
         raise IndexCorrupt(f"{(root / POINTER).as_posix()} does not name a build")
     return text
@@ -255,7 +291,9 @@ def export_build(root: Path, target: Path, stamp: int) -> Path:
     build = current_build(root)
     name = f"{stamp * 1_000_000_000:020d}-0"
     copied = target / BUILDS / name
-    shutil.copytree(build.path, copied)
+    # No whoosh index: its pickles would run code wherever it is opened; `search.cache` builds one there.
+    top = str(build.path)
+    shutil.copytree(build.path, copied, ignore=lambda folder, names: [WHOOSH, SEAL] if folder == top else [])
     Manifest(FORMAT, build.manifest.entries, None, None).write(copied / MANIFEST)
     _atomic_write(target / POINTER, name + "\n")
     return target

@@ -3,20 +3,28 @@
 The main CLI imports this module at start-up, so its own imports stay light: each command imports what it
 needs inside. `kb lookup` and `kb triage` read only the JSON code map; only `kb search` and a rebuild import
 whoosh. Library errors become one line on stderr and exit status 1.
+
+Text output never passes on what a terminal would act on: log lines, entry fields (a bundle may come from
+anywhere) and echoed input go through `search.display.printable`, JSON through `search.display.json_text`.
+`kb triage` keeps at most `--max-lines` lines per entry for its text report and streams its JSON, so its
+memory does not grow with the log.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import click
 
 from build_kb.app.cli.common import EXIT_NOT_FOUND, EXIT_USAGE, content_option, json_option, print_problems
 from build_kb.core.errors import ValidationFailed
+from search.display import json_text, printable
 from search.errors import IndexUnavailable
 
 if TYPE_CHECKING:
@@ -29,6 +37,9 @@ T = TypeVar("T")
 
 DEFAULT_INDEX = Path("dist") / "index"
 MAX_STDIN_QUERY = 1 << 20
+MAX_LINES = 20
+"""Lines shown per entry by `kb triage` (text output); the others are counted."""
+_JSON_CHUNK = 1 << 16
 # Pasted text and negative decimals (-1073418160) start with "-": take them as arguments, not options.
 _TEXT_ARGUMENTS = {"ignore_unknown_options": True}
 
@@ -48,7 +59,12 @@ def index_option(function: F) -> F:
 
 
 def _notify(message: str) -> None:
-    click.secho(message, fg="yellow", err=True)
+    click.secho(printable(message), fg="yellow", err=True)
+
+
+def _fail(message: str) -> click.ClickException:
+    """The one-line error of a command, printable."""
+    return click.ClickException(printable(message))
 
 
 def _with_index(index_root: Path, content_root: Path, reader: Callable[[IndexBuild], T]) -> T:
@@ -58,7 +74,19 @@ def _with_index(index_root: Path, content_root: Path, reader: Callable[[IndexBui
     try:
         return with_index(index_root, content_root, reader, _notify)
     except IndexUnavailable as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(str(error)) from None
+
+
+def _printable_fields(view: Any) -> Any:
+    """A copy of a dataclass with every text field, and every tuple of texts, printable."""
+    changes: dict[str, Any] = {}
+    for item in dataclasses.fields(view):
+        value = getattr(view, item.name)
+        if isinstance(value, str):
+            changes[item.name] = printable(value)
+        elif isinstance(value, tuple) and all(isinstance(part, str) for part in value):
+            changes[item.name] = tuple(printable(part) for part in value)
+    return dataclasses.replace(view, **changes)
 
 
 def _echo_code(info: CodeView) -> None:
@@ -72,6 +100,7 @@ def _echo_code(info: CodeView) -> None:
 
 
 def _echo_hit(hit: Hit, indent: str = "") -> None:
+    hit = _printable_fields(hit)
     click.echo(f"{indent}{click.style(hit.id, fg='cyan', bold=True)}  {hit.title}")
     codes = f"   codes: {', '.join(hit.codes)}" if hit.codes else ""
     click.echo(f"{indent}    {hit.url}   phase: {hit.phase}{codes}")
@@ -79,10 +108,10 @@ def _echo_hit(hit: Hit, indent: str = "") -> None:
 
 def _echo_result(result: SearchResult, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json_text(result.to_json(), indent=2))
         return
     if result.code is not None:
-        _echo_code(result.code)
+        _echo_code(_printable_fields(result.code))
         click.echo()
     for hit in result.hits:
         _echo_hit(hit)
@@ -115,8 +144,8 @@ def lookup(code: tuple[str, ...], index_root: Path, content_root: Path, as_json:
         result = _with_index(index_root, content_root, lambda build: lookup_code(build, text))
     except CodeSyntaxError as error:
         if as_json:
-            click.echo(json.dumps({"query": text.strip(), "code": None, "results": []}, indent=2))
-        click.secho(f"Error: {error}", fg="red", err=True)
+            click.echo(json_text({"query": text.strip(), "code": None, "results": []}, indent=2))
+        click.secho(f"Error: {printable(str(error))}", fg="red", err=True)
         sys.exit(EXIT_USAGE)
     _echo_result(result, as_json)
     if not result.hits:
@@ -146,12 +175,18 @@ def search(text: tuple[str, ...], limit: int, index_root: Path, content_root: Pa
       kb search "Error 0x80070005 while installing the update" --json
       Get-Clipboard | kb search -
     """
+    from search.cache import read_searchable
     from search.query import search as run_search
 
     query = " ".join(text)
     if query.strip() == "-":
         query = sys.stdin.read(MAX_STDIN_QUERY)
-    result = _with_index(index_root, content_root, lambda build: run_search(build, query, limit=limit))
+
+    def read(build: IndexBuild) -> SearchResult:
+        # whoosh opens only an index sealed here, or one built here from the build's JSON data.
+        return read_searchable(build, lambda usable: run_search(usable, query, limit=limit), _notify)
+
+    result = _with_index(index_root, content_root, read)
     _echo_result(result, as_json)
     if not result.hits:
         if not as_json:
@@ -159,28 +194,95 @@ def search(text: tuple[str, ...], limit: int, index_root: Path, content_root: Pa
         sys.exit(EXIT_NOT_FOUND)
 
 
-def _echo_findings(findings: list[Finding]) -> None:
-    """Grouped by entry, in order of first appearance; lines with unknown codes last."""
-    groups: dict[str, tuple[Hit, list[Finding]]] = {}
-    unknown: list[Finding] = []
-    for finding in findings:
+@dataclass
+class _Group:
+    """The first lines pointing at one entry (or at no entry), and how many more did."""
+
+    hit: Hit | None
+    lines: list[Finding] = field(default_factory=list)
+    more: int = 0
+
+    def add(self, finding: Finding, keep: int) -> None:
+        if len(self.lines) < keep:
+            self.lines.append(finding)
+        else:
+            self.more += 1
+
+
+@dataclass
+class _Report:
+    """The text report of a scan, grouped by entry in order of first appearance, unknown codes last; at
+    most `keep` lines per group are kept, so its size does not depend on the log's."""
+
+    keep: int
+    groups: dict[str, _Group] = field(default_factory=dict)
+    unknown: _Group = field(default_factory=lambda: _Group(None))
+    findings: int = 0
+
+    def add(self, finding: Finding) -> None:
+        self.findings += 1
         for hit in finding.hits:
-            groups.setdefault(hit.id, (hit, []))[1].append(finding)
+            group = self.groups.get(hit.id)
+            if group is None:
+                group = self.groups[hit.id] = _Group(hit)
+            group.add(finding, self.keep)
         if not finding.hits:
-            unknown.append(finding)
-    for hit, lines in groups.values():
-        _echo_hit(hit)
-        _echo_lines(lines)
-        click.echo()
-    if unknown:
-        click.secho("Codes not in the knowledge base", bold=True)
-        _echo_lines(unknown)
-        click.echo()
+            self.unknown.add(finding, self.keep)
+
+    def echo(self) -> None:
+        for group in self.groups.values():
+            if group.hit is not None:
+                _echo_hit(group.hit)
+            _echo_lines(group)
+            click.echo()
+        if self.unknown.lines or self.unknown.more:
+            click.secho("Codes not in the knowledge base", bold=True)
+            _echo_lines(self.unknown)
+            click.echo()
+        entries = len(self.groups)
+        click.echo(
+            f"{self.findings} matching line(s), {entries} entr{'y' if entries == 1 else 'ies'}", err=True
+        )
 
 
-def _echo_lines(findings: Iterable[Finding]) -> None:
+def _echo_lines(group: _Group) -> None:
+    for finding in group.lines:
+        text = printable(finding.text.strip())
+        click.echo(f"    {click.style(f'line {finding.line}:', fg='yellow')} {text}")
+    if group.more:
+        click.secho(f"    ... and {group.more} more line(s)", dim=True)
+
+
+def _stream_json(name: str, findings: Iterable[Finding]) -> int:
+    """Write `{"file": ..., "findings": [...]}` as the findings come; returns how many there were."""
+    count = 0
+    chunks = ['{\n  "file": ' + json_text(name) + ',\n  "findings": [']
+    size = 0
     for finding in findings:
-        click.echo(f"    {click.style(f'line {finding.line}:', fg='yellow')} {finding.text.strip()}")
+        item = json_text(finding.to_json(), indent=2).replace("\n", "\n    ")
+        chunks.append(("," if count else "") + "\n    " + item)
+        size += len(item)
+        count += 1
+        if size >= _JSON_CHUNK:
+            click.echo("".join(chunks), nl=False)
+            chunks.clear()
+            size = 0
+    chunks.append("\n  ]\n}" if count else "]\n}")
+    click.echo("".join(chunks))
+    return count
+
+
+def _read_log(file: Path, scan: Callable[[BinaryIO], Iterator[Finding]]) -> Iterator[Finding]:
+    """The findings of the log `file` ("-" for stdin), read as they are found; read errors become one line."""
+    name = str(file)
+    try:
+        if name == "-":
+            yield from scan(sys.stdin.buffer)
+        else:
+            with file.open("rb") as stream:
+                yield from scan(stream)
+    except OSError as error:
+        raise _fail(f"cannot read {name}: {error.strerror or error}") from None
 
 
 @click.command()
@@ -191,15 +293,24 @@ def _echo_lines(findings: Iterable[Finding]) -> None:
     required=False,
 )
 @click.option("--unknown", is_flag=True, help="Also report lines with failure codes no entry carries.")
+@click.option(
+    "--max-lines",
+    type=click.IntRange(0),
+    default=MAX_LINES,
+    show_default=True,
+    help="Lines shown per entry in the text report; the others are counted. --json lists every line.",
+)
 @index_option
 @content_option
 @json_option
-def triage(file: Path, unknown: bool, index_root: Path, content_root: Path, as_json: bool) -> None:
+def triage(
+    file: Path, unknown: bool, max_lines: int, index_root: Path, content_root: Path, as_json: bool
+) -> None:
     """Scan a log for error codes and known log lines, and name the entries they point at.
 
     Reads CBS.log, WindowsUpdate.log, setup logs or stdin ("-") line by line, in UTF-8, UTF-16 or the
     Windows code page, however large. Success codes (S_OK, 0x00000000) and numbers that are no codes are
-    ignored. Findings are grouped by entry.
+    ignored. Findings are grouped by entry, with the first --max-lines lines of each shown.
 
     Exit status: 0 findings, 1 none.
 
@@ -212,25 +323,16 @@ def triage(file: Path, unknown: bool, index_root: Path, content_root: Path, as_j
     from search.triage import triage as scan_log
 
     data = _with_index(index_root, content_root, read_triage)
-    name = str(file)
-    try:
-        if name == "-":
-            findings = list(scan_log(sys.stdin.buffer, data, unknown_codes=unknown))
-        else:
-            with file.open("rb") as stream:
-                findings = list(scan_log(stream, data, unknown_codes=unknown))
-    except OSError as error:
-        raise click.ClickException(f"cannot read {name}: {error.strerror or error}") from None
+    findings = _read_log(file, lambda stream: scan_log(stream, data, unknown_codes=unknown))
     if as_json:
-        report = {"file": name, "findings": [finding.to_json() for finding in findings]}
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        count = _stream_json(str(file), findings)
     else:
-        _echo_findings(findings)
-        entries = len({hit.id for finding in findings for hit in finding.hits})
-        click.echo(
-            f"{len(findings)} matching line(s), {entries} entr{'y' if entries == 1 else 'ies'}", err=True
-        )
-    if not findings:
+        report = _Report(max_lines)
+        for finding in findings:
+            report.add(finding)
+        report.echo()
+        count = report.findings
+    if not count:
         sys.exit(EXIT_NOT_FOUND)
 
 
@@ -259,7 +361,7 @@ def index(index_root: Path, content_root: Path, as_json: bool) -> None:
         print_problems(error)
         raise click.ClickException(f"{error}; the index was not rebuilt") from None
     except IndexUnavailable as error:
-        raise click.ClickException(str(error)) from None
+        raise _fail(str(error)) from None
     if as_json:
         data = {"index": root.as_posix(), "build": done.build.name, "entries": done.entries,
                 "seconds": round(done.seconds, 3)}  # fmt: skip

@@ -1,0 +1,234 @@
+"""A whoosh index for any build, safe to open: built here, from the build's JSON data, in the per-user cache.
+
+whoosh may open only an index that this user's kb wrote (`search.seal`). A build that carries its own
+sealed whoosh index is searched as it is. For any other, an offline bundle or an index folder copied from
+elsewhere, the whoosh index is built on this machine from the build's `documents.json` and code map, which
+are plain JSON, and kept in the cache folder under the sha256 of that data, so that it is built once per
+content, not once per search. Layout::
+
+    <cache>/indexes/builds/<sha256>/         manifest.json, codemap/ (a copy), whoosh/
+    <cache>/indexes/builds/.partial-<...>/   an entry being built; renamed into place when complete
+
+The cache keeps the `KEEP` entries used last, and none unused for `UNUSED_FOR` seconds. When the cache
+folder cannot be written, the index is built in a temporary folder and deleted after the search.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from search.codemap import FOLDER, MAX_FILE, SHARDS
+from search.index import FIELDS, write_whoosh
+from search.results import Hit
+from search.safefile import MIB, parse_json, read_limited
+from search.seal import cache_folder, private_folder, sealed_here
+from search.store import (
+    BUILDS,
+    DOCUMENTS,
+    FORMAT,
+    MANIFEST,
+    PARTIAL_PREFIX,
+    WHOOSH,
+    IndexBuild,
+    IndexCorrupt,
+    Manifest,
+    describe,
+)
+
+T = TypeVar("T")
+Notify = Callable[[str], None]
+
+CACHE_VERSION = 1
+"""Bumped whenever the whoosh index built from the same data changes (schema, analyzer, whoosh version)."""
+INDEXES = "indexes"
+MAX_DOCUMENTS = 512 * MIB
+"""Largest documents.json read (10,000 entries make about 12 MiB)."""
+KEEP = 8
+UNUSED_FOR = 30 * 24 * 3600.0
+ABANDONED_AFTER = 3600.0
+CODEMAP_FILES = (*(f"{n:02d}.json" for n in range(SHARDS)), "names.json")
+"""The code map files a search reads (the triage file it does not)."""
+
+
+def _quiet(message: str) -> None:
+    """The default `notify`: say nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Data:
+    """The searchable data of a build, read once: the bytes that are hashed are the bytes that are used."""
+
+    digest: str
+    documents: bytes
+    codemap: dict[str, bytes]
+
+
+def _read_data(build: IndexBuild) -> _Data:
+    """The build's documents and code map, each file read as a regular file with a size limit.
+
+    Raises:
+        FileNotFoundError: a file is missing (the build may have been swapped away).
+        IndexCorrupt: a file is no regular file, or too large.
+    """
+    digest = hashlib.sha256(f"kb-search-cache {CACHE_VERSION} {FORMAT}\0".encode())
+
+    def read(path: Path, name: str, limit: int) -> bytes:
+        try:
+            data = read_limited(path, limit)
+        except FileNotFoundError:
+            raise
+        except OSError as error:
+            raise IndexCorrupt(f"unreadable search data {path.as_posix()}: {describe(error)}") from None
+        digest.update(f"{name}\0{len(data)}\0".encode() + data)
+        return data
+
+    documents = read(build.path / DOCUMENTS, DOCUMENTS, MAX_DOCUMENTS)
+    codemap = {name: read(build.path / FOLDER / name, f"{FOLDER}/{name}", MAX_FILE) for name in CODEMAP_FILES}
+    return _Data(digest.hexdigest(), documents, codemap)
+
+
+def _document(item: Any) -> dict[str, str]:
+    """A document as whoosh takes it, every field checked; the stored hit rewritten from its parsed fields."""
+    if not isinstance(item, dict) or set(item) != set(FIELDS):
+        raise ValueError(f"a document needs exactly the fields {', '.join(FIELDS)}")
+    if not all(isinstance(value, str) for value in item.values()):
+        raise ValueError("every field of a document is a string")
+    hit = parse_json(item["hit"])
+    if not isinstance(hit, dict) or not isinstance(hit.get("codes"), list):
+        raise ValueError("a document's hit is not an entry's result fields")
+    summary = Hit.from_json(hit).summary()
+    return {**item, "hit": json.dumps(summary, ensure_ascii=False)}
+
+
+def _documents(data: bytes, path: Path) -> list[dict[str, str]]:
+    """The documents of a documents.json, checked.
+
+    Raises:
+        IndexCorrupt: it is not JSON, not of this format, or a document is malformed.
+    """
+    try:
+        parsed = parse_json(data)
+        if not isinstance(parsed, dict) or parsed.get("format") != FORMAT:
+            raise ValueError(f"not a documents file of format {FORMAT}")
+        items = parsed.get("documents")
+        if not isinstance(items, list):
+            raise ValueError("no list of documents")
+        return [_document(item) for item in items]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise IndexCorrupt(f"unreadable search data {path.as_posix()}: {describe(error)}") from None
+
+
+def _complete(root: Path, digest: str) -> IndexBuild | None:
+    """The cache entry for `digest` under `root` if it is complete (its manifest is written last)."""
+    try:
+        manifest = Manifest.read(root / BUILDS / digest / MANIFEST)
+    except (FileNotFoundError, IndexCorrupt):
+        return None
+    return IndexBuild(root, digest, manifest)
+
+
+def _build_entry(root: Path, data: _Data, docs: list[dict[str, str]]) -> IndexBuild:
+    """Write the cache entry of `data` under `root` (a partial folder, renamed into place when complete).
+
+    Raises:
+        OSError: the cache cannot be written.
+    """
+    builds = private_folder(root / BUILDS)
+    partial = builds / f"{PARTIAL_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+    partial.mkdir()
+    try:
+        (partial / FOLDER).mkdir()
+        for name, raw in data.codemap.items():
+            (partial / FOLDER / name).write_bytes(raw)
+        (partial / WHOOSH).mkdir()
+        write_whoosh(docs, partial / WHOOSH, seed=data.digest)
+        Manifest(FORMAT, len(docs), None, None).write(partial / MANIFEST)
+        try:
+            partial.rename(builds / data.digest)
+        except OSError:
+            if _complete(root, data.digest) is None:  # not another process finishing the same entry first
+                raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    _prune(builds, keep=data.digest)
+    built = _complete(root, data.digest)
+    if built is None:
+        raise OSError(f"the search cache entry {(builds / data.digest).as_posix()} vanished")
+    return built
+
+
+def _prune(builds: Path, keep: str) -> None:
+    """Delete entries beyond the `KEEP` used last, entries unused for long, and abandoned partial entries."""
+    now = time.time()
+    aged: list[tuple[float, Path]] = []
+    for path in builds.iterdir():
+        try:
+            used = path.stat().st_mtime
+        except OSError:
+            continue
+        if path.name.startswith(PARTIAL_PREFIX):
+            if now - used > ABANDONED_AFTER:
+                shutil.rmtree(path, ignore_errors=True)
+        elif path.name != keep:
+            aged.append((used, path))
+    aged.sort(reverse=True)
+    for index, (used, path) in enumerate(aged):
+        if index >= KEEP - 1 or now - used > UNUSED_FOR:
+            shutil.rmtree(path, ignore_errors=True)  # Windows keeps files in use: a later prune deletes them
+
+
+@contextmanager
+def _entry(build: IndexBuild, notify: Notify, *, fresh: bool = False) -> Iterator[IndexBuild]:
+    """The cache entry holding a whoosh index of `build`'s data, built when missing (or when `fresh`)."""
+    data = _read_data(build)
+    root = cache_folder() / INDEXES
+    found = None if fresh else _complete(root, data.digest)
+    if found is not None:
+        with contextlib.suppress(OSError):
+            os.utime(found.path)  # the entry used last is pruned last
+        yield found
+        return
+    docs = _documents(data.documents, build.path / DOCUMENTS)
+    if fresh:
+        shutil.rmtree(root / BUILDS / data.digest, ignore_errors=True)
+    notify(f"indexing {build.root.as_posix()} for searching on this machine (once), in {root.as_posix()}")
+    try:
+        built = _build_entry(root, data, docs)
+    except OSError as error:
+        notify(f"cannot write the search cache ({describe(error)}); indexing into a temporary folder")
+        with tempfile.TemporaryDirectory(prefix="kb-search-", ignore_cleanup_errors=True) as folder:
+            yield _build_entry(Path(folder), data, docs)
+        return
+    yield built
+
+
+def read_searchable(build: IndexBuild, reader: Callable[[IndexBuild], T], notify: Notify = _quiet) -> T:
+    """`reader` applied to a build whose whoosh index may be opened: `build` itself when this user sealed
+    it, else the cache entry built from its data.
+
+    A cache entry that turns out unreadable is built again, once.
+
+    Raises:
+        IndexCorrupt: the build is unreadable, or its sealed whoosh index has changed since it was sealed.
+        FileNotFoundError: the build was swapped away meanwhile.
+    """
+    if sealed_here(build):
+        return reader(build)
+    try:
+        with _entry(build, notify) as entry:
+            return reader(entry)
+    except IndexCorrupt:
+        pass  # the cache entry was damaged: build it anew (an unreadable build raises again below)
+    with _entry(build, notify, fresh=True) as entry:
+        return reader(entry)
