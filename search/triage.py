@@ -13,7 +13,9 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import re2  # type: ignore[import-untyped]
 
 from build_kb.core.codes import extract_codes
 from search.codemap import TriageData
@@ -107,6 +109,27 @@ def read_lines(stream: BinaryIO) -> Iterator[str]:
 _Trie = dict[str, "_Trie"]
 
 
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print its own error lines on stderr
+    return options
+
+
+_OPTIONS = _re2_options()
+
+
+def compile_pattern(pattern: str) -> Any:
+    """A `regex: true` log pattern compiled by RE2, which matches in time linear in the line's length
+    whatever the pattern (Python's `re` backtracks: `^(a+)+$` takes hours on a line of 40 a's and a '!').
+
+    RE2 has no backreferences and no look-around; `kb check` reports a pattern that uses them.
+
+    Raises:
+        re2.error: RE2 cannot run the pattern.
+    """
+    return re2.compile(pattern, _OPTIONS)
+
+
 def _literal_regex(literals: Iterable[str]) -> re.Pattern[str] | None:
     """A regex matching, at each position, the longest of `literals` starting there.
 
@@ -145,12 +168,12 @@ class LogMatcher:
         self.data = data
         self.unknown_codes = unknown_codes
         literals: dict[str, list[str]] = {}
-        self.regexes: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
+        self.regexes: list[tuple[Any, tuple[str, ...]]] = []
         for rule in data.patterns:
             if rule.regex:
                 try:
-                    self.regexes.append((re.compile(rule.pattern), rule.entries))
-                except re.error:
+                    self.regexes.append((compile_pattern(rule.pattern), rule.entries))
+                except re2.error:
                     continue  # validation reports it; a scan must not stop for it
             else:
                 literals.setdefault(rule.pattern.lower(), []).extend(rule.entries)
@@ -183,7 +206,9 @@ class LogMatcher:
             for entry_id in ids:
                 entries[entry_id] = entries.get(entry_id, 0.0) + 1.0
         signals = list(self._literal_hits(line))
-        signals += [ids for pattern, ids in self.regexes if pattern.search(line)]
+        if self.regexes:
+            encoded = line.encode("utf-8", "replace")  # once for every pattern; RE2 matches UTF-8 bytes
+            signals += [ids for pattern, ids in self.regexes if pattern.search(encoded)]
         for ids in signals:
             for entry_id in ids:
                 entries[entry_id] = entries.get(entry_id, 0.0) + 1.0
