@@ -8,6 +8,7 @@ pickles its words sorted. It lives in a module of its own because unpickling an 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from search.engine import analysis
@@ -29,10 +30,35 @@ class SortedStopFilter(analysis.StopFilter):  # type: ignore[misc]
         self.stops = frozenset(state["stops"])
 
 
+# A KB article number is one token however it is written: KB4528069, KB 4528069, kb4528069 or 4528069.
+KB_NUMBER = r"(?i:\bKB[ \t]?+[0-9]{6,7}+\b)"
+TOKEN = KB_NUMBER + r"|\w+(?:\.?\w+)*"
+"""whoosh's default token expression, after the KB-number form."""
+_KB_DIGITS = re.compile(r"(?i:kb)?[ \t]?([0-9]{6,7})")
+
+
+def kb_token(text: str) -> str | None:
+    """The single token of a KB article number (`kb4528069`), or None when `text` is none."""
+    match = _KB_DIGITS.fullmatch(text)
+    return f"kb{match.group(1)}" if match else None
+
+
+class KbNumberFilter(analysis.Filter):  # type: ignore[misc]
+    """Gives every form of a KB number the token `kb<digits>`."""
+
+    def __call__(self, tokens: Any) -> Any:
+        for token in tokens:
+            if (number := kb_token(token.text)) is not None:
+                token.text = number
+            yield token
+
+
 def word_analyzer() -> Any:
-    """Words split on non-word characters, lower-cased, stop words removed, stemmed (Porter)."""
+    """Words split on non-word characters, KB numbers as one token, lower-cased, stop words removed,
+    stemmed (Porter)."""
     return (
-        analysis.RegexTokenizer()
+        analysis.RegexTokenizer(TOKEN)
+        | KbNumberFilter()
         | analysis.LowercaseFilter()
         | SortedStopFilter(stoplist=STOP_WORDS)
         | analysis.StemFilter()

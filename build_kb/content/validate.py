@@ -27,6 +27,7 @@ from build_kb.core.model import (
     Phase,
     Product,
     Reference,
+    RelatedCode,
     Source,
     Taxonomy,
     Term,
@@ -43,6 +44,7 @@ _PROSE_FIELDS: tuple[FieldPath, ...] = (
     ("codes", "*", "note"),
     ("escalation", "note"),
     ("corrections", "*", "why"),
+    ("related_codes", "*", "reason"),
 )
 _markdown = MarkdownIt("commonmark")
 
@@ -138,6 +140,26 @@ def _code_refs(doc: Document, names: dict[str, int], problems: list[Problem]) ->
             )
         )
     return tuple(refs)
+
+
+def _related_codes(
+    doc: Document, own: tuple[CodeRef, ...], names: dict[str, int], problems: list[Problem]
+) -> tuple[RelatedCode, ...]:
+    related: list[RelatedCode] = []
+    seen = {ref.value: f"codes[{index}]" for index, ref in enumerate(own)}
+    for index, item in enumerate(doc.data.get("related_codes", [])):
+        where = ("related_codes", index, "code")
+        try:
+            code = codes.parse_code(item["code"], names)
+        except codes.CodeSyntaxError as exc:
+            problems.append(doc.problem(where, str(exc)))
+            continue
+        if code.value in seen:
+            problems.append(doc.problem(where, f"{code.hex} is already listed as {seen[code.value]}"))
+            continue
+        seen[code.value] = f"related_codes[{index}]"
+        related.append(RelatedCode(item["code"], code.value, item["reason"], item.get("name")))
+    return tuple(related)
 
 
 def _declared_names(docs: Iterable[Document], problems: list[Problem]) -> dict[str, int]:
@@ -253,7 +275,9 @@ def _vocabulary_problems(doc: Document, vocabularies: Vocabularies) -> list[Prob
     return problems
 
 
-def _build_entry(doc: Document, path: Path, code_refs: tuple[CodeRef, ...]) -> Entry:
+def _build_entry(
+    doc: Document, path: Path, code_refs: tuple[CodeRef, ...], related_codes: tuple[RelatedCode, ...]
+) -> Entry:
     data = doc.data
     escalation = data.get("escalation")
     return Entry(
@@ -281,6 +305,7 @@ def _build_entry(doc: Document, path: Path, code_refs: tuple[CodeRef, ...]) -> E
         tags=tuple(data.get("tags", [])),
         source=Source(**data["source"]) if "source" in data else None,
         path=shown_path(path),
+        related_codes=related_codes,
     )
 
 
@@ -378,7 +403,8 @@ def check_content(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
             problems += _check_entry(
                 doc, path, phases, set(product_ids), set(reference_ids), set(owners), taxonomy.vocabularies
             )
-        entries.append(_build_entry(doc, path, _code_refs(doc, names, problems)))
+        own = _code_refs(doc, names, problems)
+        entries.append(_build_entry(doc, path, own, _related_codes(doc, own, names, problems)))
     problems.sort()
     if taxonomy is None or references_doc is None or any(p.severity == "error" for p in problems):
         return None, problems

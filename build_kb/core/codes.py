@@ -284,11 +284,14 @@ class CodeMatch:
 # A number glued to a word, path, version, GUID or range is part of that longer token, not a code.
 _LEFT = r"(?<![\w.\\/{-])"
 _RIGHT = r"(?![\w{}]|[.\\/-]\w|[:,][0-9])"
+_HTTP_STATUS = r"[45][0-9][0-9]"
 # Quantifiers are possessive (++, *+) and bounded: a failed token never backtracks, so a scan stays linear.
 _TOKEN_PATTERNS = (
     r"(?<!\w)(?P<macro>(?i:HRESULT_FROM_WIN32)\s*+\(\s*+(?:0[xX][0-9A-Fa-f]{1,8}+|[0-9]{1,10}+)\s*+\))",
     # A short decimal is a Win32 error only right after the word "error"; alone it is a count or a step.
-    rf"(?<!\w)(?i:error)(?:[ \t]++(?i:code))?(?:[ \t]*+[:#=][ \t]*+|[ \t]++)(?P<win32>[0-9]{{1,5}}+){_RIGHT}",
+    # "HTTP error 500" and a bare "error 404" or "error 503" are HTTP statuses: those stay words.
+    rf"(?<!\w)(?<!(?i:http) )(?i:error)(?:[ \t]++(?i:code))?(?:[ \t]*+[:#=][ \t]*+|[ \t]++)"
+    rf"(?!{_HTTP_STATUS}(?![0-9]))(?P<win32>[0-9]{{1,5}}+){_RIGHT}",
     rf"{_LEFT}(?P<hex>0[xX][0-9A-Fa-f]{{1,8}}+){_RIGHT}",
     # Without 0x, only a failure (first digit 8..F) that holds a digit: "deadbeef" is a word.
     rf"{_LEFT}(?P<bare>(?=[A-Fa-f]{{0,7}}[0-9])[89A-Fa-f][0-9A-Fa-f]{{7}}){_RIGHT}",
@@ -316,7 +319,8 @@ def extract_codes(text: str, names: Mapping[str, int] | None = None) -> list[Cod
     """Find the failure codes in free text such as a pasted message or a log line.
 
     Found: `0x` hex, eight bare hex digits (`80070643`), `HRESULT_FROM_WIN32(n)`, ten-digit signed and
-    unsigned decimals, a 1..5 digit number right after the word "error" ("Error: 1603", "error code 1603"),
+    unsigned decimals, a 1..5 digit number right after the word "error" ("Error: 1603", "error code 1603";
+    not an HTTP status: "error 404", "HTTP error 500"),
     and the names of `names` as whole words (case-sensitive). Skipped: success values (`0x00000000`,
     `Product = 36 (0x00000024)`, a registry value `0x800`, the `0x2a` argument of slui.exe), KB numbers,
     dates, times, versions, GUIDs, hex inside longer words or paths, and other plain decimals.

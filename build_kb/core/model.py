@@ -33,6 +33,18 @@ class CodeRef:
 
 
 @dataclass(frozen=True, slots=True)
+class RelatedCode:
+    """A code that is not the entry's own but has the same cause and fix."""
+
+    code: str
+    """As written in the entry."""
+    value: int
+    reason: str
+    """Why the entry's fix applies (Markdown, one line)."""
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """Text exactly as the system or a tool prints it."""
 
@@ -125,6 +137,8 @@ class Entry:
     """Absent when the entry is the team's own knowledge."""
     path: str
     """The YAML file, relative to the project root, with forward slashes."""
+    related_codes: tuple[RelatedCode, ...] = ()
+    """Other codes this entry's fix answers; lookups list the entry for them as related."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +276,15 @@ class KnowledgeBase:
         for entry in self.entries:
             for value in dict.fromkeys(ref.value for ref in entry.codes):
                 found.setdefault(value, []).append(entry)
+        return {value: tuple(found[value]) for value in sorted(found)}
+
+    @cached_property
+    def entries_by_related_code(self) -> Mapping[int, tuple[Entry, ...]]:
+        """Entries listing each code value among their `related_codes`, in reading order."""
+        found: dict[int, list[Entry]] = {}
+        for entry in self.entries:
+            for related in entry.related_codes:
+                found.setdefault(related.value, []).append(entry)
         return {value: tuple(found[value]) for value in sorted(found)}
 
     @cached_property

@@ -102,6 +102,17 @@ def render_entry(entry: Entry, kb: KnowledgeBase) -> str:
     ]
     if entry.codes:
         parts += ["## Error codes", *(code_notation_table(ref, source) for ref in entry.codes)]
+    if entry.related_codes:
+        parts.append("## Codes with the same fix")
+        parts.append(
+            _bullets(
+                f"{md.code_span(Code(r.value).hex)}"
+                + (f" {md.code_span(r.name)}" if r.name else "")
+                + (f" (shown as {md.code_span(r.code)})" if r.code != Code(r.value).hex else "")
+                + f": {md.prose(r.reason)}"
+                for r in entry.related_codes
+            )
+        )
     if entry.messages:
         parts.append("## What you see")
         for message in entry.messages:
