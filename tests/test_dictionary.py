@@ -562,6 +562,13 @@ def test_the_table_file_is_well_formed() -> None:
     assert keys == sorted(set(keys))
 
 
+def test_a_crlf_checkout_still_reads() -> None:
+    table = dictionary._Table((DATA / "codes.tsv").read_bytes().replace(b"\n", b"\r\n"))
+    assert [k.name for k in table.at(0x80070005)] == ["E_ACCESSDENIED"]
+    assert table.at(5) == [KnownCode(5, "win32", "ERROR_ACCESS_DENIED", "Access is denied.")]
+    assert [k.value for k in table.by_name("crypt_e_not_found")] == [0x80092004]
+
+
 def test_attribution_is_shipped_with_the_data() -> None:
     assert "CC BY 4.0" in ATTRIBUTION and "47e64c189dcb1c1a42c221380ccf0ec81cc82d4b" in ATTRIBUTION
     assert "MIT" in ATTRIBUTION

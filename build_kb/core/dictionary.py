@@ -115,7 +115,8 @@ def _decode_field(text: str) -> str:
 
 
 def _record(line: bytes) -> KnownCode:
-    value, namespace, name, message = line.decode("utf-8").split("\t")
+    # rstrip: a checkout that turned line ends into CRLF still reads (.gitattributes asks for LF).
+    value, namespace, name, message = line.rstrip(b"\r").decode("utf-8").split("\t")
     return KnownCode(int(value, 16), namespace, name, _decode_field(message) if message else None)
 
 
@@ -124,7 +125,7 @@ class _Table:
 
     def __init__(self, data: bytes) -> None:
         header, _, _ = data.partition(b"\n")
-        if header.decode("utf-8", "replace") != FORMAT_HEADER:
+        if header.rstrip(b"\r").decode("utf-8", "replace") != FORMAT_HEADER:
             raise RuntimeError(f"{_DATA_PATH}: not an error dictionary of this format (regenerate it)")
         self.data = data
         self._upper: bytes | None = None
