@@ -23,6 +23,7 @@ __all__ = [
     "extract_codes",
     "hresult_from_win32",
     "parse_code",
+    "unwrap",
 ]
 
 FACILITY_NAMES: Mapping[int, str] = MappingProxyType(
@@ -162,7 +163,7 @@ _KB_NUMBER = re.compile(r"(?ai:KB)\s*[0-9]+")
 _WRAPPED = re.compile(r"[\s\"'`]*(.*?)[\s\"'`.,;:!?]*", re.DOTALL)
 
 
-def _unwrap(text: str) -> str:
+def unwrap(text: str) -> str:
     """The code inside what was copied: without surrounding whitespace, quotes and trailing punctuation."""
     match = _WRAPPED.fullmatch(text)
     return match.group(1) if match else text.strip()
@@ -238,7 +239,7 @@ def parse_code(text: str, names: Mapping[str, int] | None = None) -> Code:
     """
     if len(text) > 4 * _MAX_INPUT:
         raise _not_a_code(text.strip())
-    value = _unwrap(text)
+    value = unwrap(text)
     if len(value) > _MAX_INPUT:
         raise _not_a_code(value)
     if match := _HEX_0X.fullmatch(value):

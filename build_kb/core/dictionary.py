@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from build_kb.core.codes import hresult_from_win32, parse_code
+from build_kb.core.codes import hresult_from_win32, parse_code, unwrap
 
 __all__ = [
     "ATTRIBUTION",
@@ -78,7 +78,6 @@ _MAX_VALUE = 0xFFFFFFFF
 _MAX_TEXT = 800
 _NT_BIT = 0x10000000  # FACILITY_NT_BIT: HRESULT_FROM_NT(status) is status | this bit
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_WRAPPED = re.compile(r"[\s\"'`]*(.*?)[\s\"'`.,;:!?]*", re.DOTALL)
 _ESCAPES = {"\\": "\\", "n": "\n", "t": "\t"}
 
 
@@ -310,8 +309,7 @@ def describe_text(text: str) -> tuple[KnownCode, ...]:
         CodeSyntaxError: The text is no code in any notation, or an unknown symbolic name.
     """
     # Quotes and a sentence's punctuation around a code are ignored, as parse_code ignores them.
-    match = _WRAPPED.fullmatch(text) if len(text) <= _MAX_TEXT else None  # parse_code refuses longer ones
-    stripped = match.group(1) if match else text.strip()
+    stripped = unwrap(text) if len(text) <= _MAX_TEXT else text.strip()  # parse_code refuses longer ones
     if stripped.isascii() and stripped.isdigit() and len(stripped) <= 10:
         number = int(stripped)
         if number <= _MAX_VALUE:
