@@ -254,12 +254,12 @@ def _echo_lines(group: _Group) -> None:
 
 
 def _stream_json(name: str, findings: Iterable[Finding]) -> int:
-    """Write `{"file": ..., "findings": [...]}` as the findings come; returns how many there were."""
+    """Write `{"file": ..., "findings": [...]}` as the findings come, one per line; returns how many."""
     count = 0
     chunks = ['{\n  "file": ' + json_text(name) + ',\n  "findings": [']
     size = 0
     for finding in findings:
-        item = json_text(finding.to_json(), indent=2).replace("\n", "\n    ")
+        item = json_text(finding.to_json())  # one line each: json's C encoder does not indent
         chunks.append(("," if count else "") + "\n    " + item)
         size += len(item)
         count += 1
