@@ -2,7 +2,8 @@
 
 Layout of `codemap/` in a build:
 
-    NN.json        codes whose value % 64 == NN: {"<value>": {"names": [...], "entries": [hit summaries]}}
+    NN.json        codes whose value % 64 == NN:
+                   {"<value>": {"names": [...], "entries": [hit summaries], "related": [hit summaries]}}
     names.json     {"names": {NAME: value}, "literals": {shown_as text, lower-cased: value}}
     triage.json    everything a log scan needs: names, codes -> entry ids, entry summaries, log patterns
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from build_kb.core.codes import Code, CodeSyntaxError, parse_code
+from build_kb.core.codes import Code, CodeSyntaxError, extract_codes, parse_code, unwrap
 from build_kb.core.codeview import CodeView, EntryLink
 from search.results import Hit, SearchResult
 from search.safefile import MIB, read_json
@@ -121,18 +122,18 @@ def write_codemap(kb: KnowledgeBase, build_path: Path) -> None:
     folder = build_path / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     shards: dict[str, dict[str, Any]] = {_shard(n): {} for n in range(SHARDS)}
-    literals: dict[str, int] = {}
-    for value, entries in kb.entries_by_code.items():
+    for value in sorted({*kb.entries_by_code, *kb.entries_by_related_code}):
         refs = kb.code_refs(value)
-        shards[_shard(value)][str(value)] = {
+        item: dict[str, Any] = {
             "names": list(dict.fromkeys(name for ref in refs for name in ref.names)),
-            "entries": [Hit.from_entry(e).summary() for e in entries],
+            "entries": [Hit.from_entry(e).summary() for e in kb.entries_by_code.get(value, ())],
         }
-        for ref in refs:
-            for text in (ref.code, *ref.shown_as):
-                literals.setdefault(text.strip().casefold(), value)
+        if related := kb.entries_by_related_code.get(value):
+            item["related"] = [Hit.from_entry(e).summary() for e in related]
+        shards[_shard(value)][str(value)] = item
     for name, codes in shards.items():
         _write_json(folder / name, codes)
+    literals = dict(kb.code_spellings)
     _write_json(folder / "names.json", {"names": dict(kb.code_names), "literals": literals})
     _write_json(folder / "triage.json", TriageData.from_kb(kb).to_json())
 
@@ -158,13 +159,34 @@ def _read_json(path: Path) -> Any:
 
 def read_code(build: IndexBuild, value: int) -> tuple[tuple[str, ...], tuple[Hit, ...]] | None:
     """(names, entries) of a code value, or None when no entry carries it."""
+    found = read_code_entry(build, value)
+    return (found.names, found.entries) if found and found.entries else None
+
+
+@dataclass(frozen=True, slots=True)
+class CodeEntry:
+    """What the code map holds for one value."""
+
+    names: tuple[str, ...]
+    entries: tuple[Hit, ...]
+    """Entries carrying the code."""
+    related: tuple[Hit, ...] = ()
+    """Entries listing the code among their `related_codes`."""
+
+
+def read_code_entry(build: IndexBuild, value: int) -> CodeEntry | None:
+    """The code map's record of a value, or None when no entry carries it or lists it as related."""
     data = _read_json(build.path / FOLDER / _shard(value))
     try:
         item = data.get(str(value)) if isinstance(data, dict) else None
         if item is None:
             return None
-        return tuple(item["names"]), tuple(Hit.from_json(e) for e in item["entries"])
-    except (KeyError, TypeError, AttributeError) as error:
+        return CodeEntry(
+            tuple(str(name) for name in item["names"]),
+            tuple(Hit.from_json(e, match="code", confidence="high") for e in item["entries"]),
+            tuple(Hit.from_json(e, match="related-code", confidence="high") for e in item.get("related", ())),
+        )
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise IndexCorrupt(f"malformed code map entry for {value}: {error}") from None
 
 
@@ -190,29 +212,54 @@ def read_triage(build: IndexBuild) -> TriageData:
 
 
 def lookup(build: IndexBuild, text: str) -> SearchResult:
-    """Every entry carrying the code written in `text`, in any notation, and the code decoded.
+    """The entries for the code written in `text`, and the code decoded.
 
-    Numeric notations are tried first, reading a single shard; names and the content's literal strings
-    (`shown_as`) are read only when that finds nothing.
+    `text` is a code in any notation, a symbolic name (the content's or the error dictionary's), a string an
+    entry declares for a code (`shown_as`), or pasted text holding codes (`Error: 0xC004F050`, slui's
+    `0x2a 0x80070216`): the first failure code in it the knowledge base answers is taken, else the first
+    one. Numeric notations are tried first, reading a single shard. Entries carrying the code come first
+    (`match: code`), then entries listing it among codes with the same fix (`match: related-code`).
 
     Raises:
-        CodeSyntaxError: `text` is no code in any notation and no name or literal the content declares.
+        CodeSyntaxError: `text` holds no code in any notation, and no name or literal anybody declares.
     """
     query = text.strip()
+    candidates = _candidates(build, query)
+    chosen = candidates[0]
+    record: CodeEntry | None = None
+    for code in candidates:
+        record = read_code_entry(build, code.value)
+        if record is not None:
+            chosen = code
+            break
+    hits = (*record.entries, *record.related) if record else ()
+    links = [EntryLink(h.id, h.title, h.url) for h in (record.entries if record else ())]
+    view = CodeView.of(chosen, names=record.names if record else (), entries=links)
+    return SearchResult(query, view, hits, known=bool(hits), uncovered=() if hits else (view,))
+
+
+def _candidates(build: IndexBuild, query: str) -> list[Code]:
+    """The codes `query` may mean, most likely first; raises CodeSyntaxError when it means none."""
     try:
-        code: Code | None = parse_code(query)
+        first = parse_code(query)
     except CodeSyntaxError:
-        code = None
-    found = read_code(build, code.value) if code else None
-    if code is None or found is None:
-        names = read_names(build)
-        literal = names.literals.get(query.strip("'\"`").casefold())
-        code = Code(literal) if literal is not None else code or parse_code(query, names.names)
-        found = read_code(build, code.value)
-    entry_names, hits = found or ((), ())
-    return SearchResult(
-        query,
-        CodeView.of(code, names=entry_names, entries=[EntryLink(h.id, h.title, h.url) for h in hits]),
-        hits,
-        known=bool(hits),
-    )
+        first = None
+    if first is not None and read_code_entry(build, first.value) is not None:
+        return [first]
+    names = read_names(build)
+    literal = names.literals.get(query.strip("'\"`").casefold())
+    if literal is not None:
+        return [Code(literal)]
+    if first is not None:
+        return [first]
+    try:
+        return [parse_code(query, names.names)]
+    except CodeSyntaxError as error:
+        from build_kb.core import dictionary
+
+        if (value := dictionary.value_of_name(unwrap(query))) is not None:
+            return [Code(value)]
+        found = list(dict.fromkeys(match.code for match in extract_codes(query, names.names)))
+        if not found:
+            raise error from None
+        return found

@@ -55,7 +55,7 @@ __all__ = [
 
 TEXT_FIELDS = ("title", "messages", "summary", "patterns", "body")
 """Free-text fields, most telling first."""
-FIELDS = ("id", "hit", "codes", *TEXT_FIELDS, "phase", "method", "tags")
+FIELDS = ("id", "hit", "codes", "related", *TEXT_FIELDS, "phase", "method", "tags")
 """The fields of a document: all text; `hit` is the entry's result fields as JSON."""
 
 
@@ -66,6 +66,7 @@ def make_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         hit=fields.STORED(),
         codes=fields.KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=3.0),
+        related=fields.KEYWORD(lowercase=True, commas=True, scorable=True),
         title=fields.TEXT(analyzer=words, field_boost=4.0),
         messages=fields.TEXT(analyzer=words, field_boost=4.0),
         summary=fields.TEXT(analyzer=words, field_boost=2.0),
@@ -99,6 +100,7 @@ def _body(entry: Entry, kb: KnowledgeBase) -> str:
         parts += [action.step, action.command or ""]
     for ref in entry.codes:
         parts += [ref.message or "", ref.note or ""]
+    parts += [related.reason for related in entry.related_codes]
     if entry.escalation:
         parts += [entry.escalation.contact, *entry.escalation.collect, entry.escalation.note or ""]
     for correction in entry.corrections:
@@ -118,6 +120,7 @@ def documents(kb: KnowledgeBase) -> Iterator[dict[str, str]]:
             "id": entry.id,
             "hit": json.dumps(Hit.from_entry(entry).summary(), ensure_ascii=False),
             "codes": ",".join(notations(entry)),
+            "related": ",".join(dict.fromkeys(Code(r.value).hex.lower() for r in entry.related_codes)),
             "title": entry.title,
             "messages": "\n".join(m.text for m in entry.messages),
             "summary": entry.summary,

@@ -20,7 +20,7 @@ import re
 import struct
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from build_kb.core.codes import Code, CodeSyntaxError, extract_codes, parse_code
@@ -45,6 +45,20 @@ PHRASE_WORDS = 12
 WINDOW = 4
 PHRASE_BOOST = 3.0
 PHRASE_FIELDS = ("title", "messages")
+TEMPLATE_RUN = 4
+"""Words in a row that, found verbatim in several entries' messages, mark boilerplate."""
+TEMPLATE_ENTRIES = 2
+TEMPLATE_SCAN = 64
+"""Words at the start of a query examined for boilerplate."""
+COVERAGE_WORDS = 24
+"""Distinctive words of the query a hit is checked against for its confidence."""
+STRONG_WORDS = 3
+TEXT_AGREEMENT = 0.7
+"""Share of the query's distinctive words a text match must hold to answer the query."""
+CODE_CONTEXT_WORDS = 4
+CODE_AGREEMENT = 0.4
+"""A code match is trusted unless the query has more than `CODE_CONTEXT_WORDS` distinctive words and the
+entry holds fewer than this share of them."""
 
 # What an unreadable whoosh index raises (it has no checksums): any of these while opening or searching
 # means a rebuild, not a traceback.
@@ -78,6 +92,15 @@ class _Words:
             return Or(self.phrases)
         # The phrases only re-rank what the terms found: a lazy union is checked on those entries alone.
         return AndMaybe(Or(self.terms), DefaultOr(self.phrases)) if self.phrases else Or(self.terms)
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A hit with the index's document number and why it was found."""
+
+    hit: Hit
+    docnum: int
+    match: str
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -160,35 +183,108 @@ class _Search:
         matches = self._codes(text)
         codes = list(dict.fromkeys(code for code, _ in matches))
         known = [c for c in codes if self.reader.doc_frequency("codes", c.hex.lower())]
+        related = [c for c in codes if c not in known and self._frequency("related", c.hex.lower())]
         literals = self._literals(text, {c.hex.lower() for c in known})
         code_terms = [c.hex.lower() for c in known] + literals
-        # Words that only spell a known code are already searched as the code; they must not re-rank.
-        spelled = [written for code, written in matches if code in known] + literals
-        words = self._words(self._analyse(text), set(self._analyse(" ".join(spelled))))
-        hits: dict[str, Hit] = {}
+        analysed = self._analyse(text)
+        # Codes are searched as codes: the words that spell them (known or not) never rank as words.
+        spelled = set(self._analyse(" ".join([written for _, written in matches] + literals)))
+        template = self._template_words(analysed)
+        distinctive = [w for w in dict.fromkeys(analysed) if w not in spelled and w not in template]
+        words = self._words(analysed, spelled | (template if distinctive else set()))
+        hits: dict[str, _Found] = {}
         if code_terms:
             primary: Query = Or([Term("codes", term) for term in dict.fromkeys(code_terms)])
             # A lazy union, so that only the few entries carrying the code are scored for the words.
             ranking = DefaultOr([*words.terms, *words.phrases]) if words else None
-            self._collect(AndMaybe(primary, ranking) if ranking else primary, limit, hits)
-        elif words:
-            self._collect(words.query(), limit, hits)
-        shown = known[0] if known else self._literal_code(literals) or (codes[0] if codes else None)
+            self._collect(AndMaybe(primary, ranking) if ranking else primary, limit, hits, "code")
+        if related:
+            self._collect(Or([Term("related", c.hex.lower()) for c in related]), limit, hits, "related-code")
+        if words and len(hits) < limit:
+            # The text ranks the rest: a code the query carries never hides entries its words point to.
+            self._collect(words.query(), limit, hits, "text")
+        uncovered = [c for c in codes if c not in known and c not in related]
+        checked = distinctive or [w for w in dict.fromkeys(analysed) if w not in spelled]
+        rated = [
+            replace(
+                found.hit, match=found.match, confidence=self._confidence(found, checked, bool(uncovered))
+            )
+            for found in list(hits.values())[:limit]
+        ]
+        fallback = related[0] if related else codes[0] if codes else None
+        shown = known[0] if known else self._literal_code(literals) or fallback
         info = None
         if shown is not None:
             names, carriers = read_code(self.build, shown.value) or ((), ())
             links = [EntryLink(h.id, h.title, h.url) for h in carriers]
             info = CodeView.of(shown, names=names, entries=links)
-        return SearchResult(text.strip(), info, tuple(hits.values()), known=bool(known or literals))
+        return SearchResult(
+            text.strip(),
+            info,
+            tuple(rated),
+            known=bool(known or literals),
+            uncovered=tuple(CodeView.of(code) for code in uncovered),
+        )
+
+    def _frequency(self, field: str, term: str) -> int:
+        """How many entries hold `term` in `field`; 0 for a field an older index does not have."""
+        return int(self.reader.doc_frequency(field, term)) if field in self.searcher.schema else 0
+
+    def _template_words(self, analysed: Sequence[str]) -> set[str]:
+        """Words of the query that stand in text several entries share word for word: a tool's boilerplate
+        such as slmgr's hint to run slui.exe, or "The Software Licensing Service reported that".
+
+        Such text says which tool printed the message, not which problem it reports, so it must not decide
+        the ranking. A run of `TEMPLATE_RUN` words found verbatim in the messages of `TEMPLATE_ENTRIES` or
+        more entries marks its words; only the start of a long paste is examined.
+        """
+        words = list(analysed[:TEMPLATE_SCAN])
+        marked: set[str] = set()
+        for start in range(len(words) - TEMPLATE_RUN + 1):
+            window = words[start : start + TEMPLATE_RUN]
+            if not all(self.reader.doc_frequency("messages", word) >= TEMPLATE_ENTRIES for word in window):
+                continue
+            phrase = Phrase("messages", window)
+            if len(self.searcher.search(phrase, limit=TEMPLATE_ENTRIES)) >= TEMPLATE_ENTRIES:
+                marked.update(window)
+        return marked
+
+    def _confidence(self, found: _Found, words: Sequence[str], uncovered_code: bool) -> str:
+        """`high` when the entry answers the query, judged on the words that tell problems apart.
+
+        A code match is high unless the query says much more that the entry does not (the same code in
+        another product's context); a text match needs most of those words, at least `STRONG_WORDS` of
+        them, and no failure code in the query that the entry lacks.
+        """
+        checked = list(words)[:COVERAGE_WORDS]
+        held = sum(self._holds(found.docnum, word) for word in checked)
+        share = held / len(checked) if checked else 1.0
+        if found.match in ("code", "related-code"):
+            return "high" if len(checked) <= CODE_CONTEXT_WORDS or share >= CODE_AGREEMENT else "low"
+        if uncovered_code:
+            return "low"
+        return "high" if held >= min(STRONG_WORDS, len(checked)) and share >= TEXT_AGREEMENT else "low"
+
+    def _holds(self, docnum: int, word: str) -> bool:
+        """Whether the entry holds the word in any text field."""
+        for name in TEXT_FIELDS:
+            if not self.reader.doc_frequency(name, word):
+                continue
+            postings = self.reader.postings(name, word)
+            postings.skip_to(docnum)
+            if postings.is_active() and postings.id() == docnum:
+                return True
+        return False
 
     def _analyse(self, text: str) -> list[str]:
         """The words of `text` as the index holds them (lower-cased, stemmed, without stop words)."""
         return [token.text for token in self.searcher.schema["messages"].analyzer(text)]
 
-    def _collect(self, query: Query, limit: int, hits: dict[str, Hit]) -> None:
+    def _collect(self, query: Query, limit: int, hits: dict[str, _Found], match: str) -> None:
         for result in self.searcher.search(query, limit=limit):
             summary = json.loads(result["hit"])
-            hits.setdefault(summary["id"], Hit.from_json(summary, float(result.score)))
+            hit = Hit.from_json(summary, float(result.score))
+            hits.setdefault(summary["id"], _Found(hit, int(result.docnum), match))
 
     def _codes(self, text: str) -> list[tuple[Code, str]]:
         """(code, as written) for each failure code in the text; or, when the whole text is one code, that

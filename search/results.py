@@ -32,6 +32,11 @@ class Hit:
     """The entry's page, relative to the site root."""
     score: float
     """Relevance; results come ordered best first, and the order is what counts."""
+    match: str = "text"
+    """Why the entry is listed: `code` (it carries the query's code), `related-code` (it lists the code
+    among codes with the same fix), `pattern` (a log line matched one of its patterns) or `text` (words)."""
+    confidence: str = "low"
+    """`high` when the entry answers the query; `low` for a suggestion worth a look."""
 
     @classmethod
     def from_entry(cls, entry: Entry, score: float = 1.0) -> Hit:
@@ -41,7 +46,9 @@ class Hit:
         return cls(entry.id, entry.title, entry.phase, codes, source, entry_url(entry.id), score)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], score: float = 1.0) -> Hit:
+    def from_json(
+        cls, data: Mapping[str, Any], score: float = 1.0, *, match: str = "text", confidence: str = "low"
+    ) -> Hit:
         """A hit from the stored summary written by `summary()`."""
         return cls(
             str(data["id"]),
@@ -51,6 +58,8 @@ class Hit:
             str(data["source"]),
             str(data["url"]),
             score,
+            match,
+            confidence,
         )
 
     def summary(self) -> dict[str, Any]:
@@ -66,7 +75,12 @@ class Hit:
 
     def to_json(self) -> dict[str, Any]:
         """The result object of the JSON output."""
-        return {**self.summary(), "score": round(self.score, 4)}
+        return {
+            **self.summary(),
+            "score": round(self.score, 4),
+            "match": self.match,
+            "confidence": self.confidence,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +93,22 @@ class SearchResult:
     hits: tuple[Hit, ...]
     known: bool = False
     """Whether the knowledge base has entries for `code`."""
+    uncovered: tuple[CodeView, ...] = ()
+    """Failure codes in the query that no entry carries or lists as related."""
+
+    @property
+    def covered(self) -> bool:
+        """Whether an entry answers the query: it carries the query's code (or lists it as related), or
+        its text matches strongly. Otherwise the hits are suggestions."""
+        return any(hit.confidence == "high" or hit.match in ("code", "related-code") for hit in self.hits)
 
     def to_json(self) -> dict[str, Any]:
-        """`{"query", "code", "results"}`."""
+        """`{"query", "covered", "code", "uncovered_codes", "results"}`."""
         return {
             "query": self.query,
+            "covered": self.covered,
             "code": self.code.to_json() if self.code else None,
+            "uncovered_codes": [code.to_json() for code in self.uncovered],
             "results": [hit.to_json() for hit in self.hits],
         }
 

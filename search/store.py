@@ -46,7 +46,7 @@ WHOOSH = "whoosh"
 """The whoosh index's folder inside a build made on this machine."""
 SEAL = "whoosh.seal"
 """The seal of a build's whoosh index (`search.seal`)."""
-FORMAT = 3
+FORMAT = 4
 """Bumped whenever the layout or the schema changes; an index of another format is rebuilt."""
 PARTIAL_PREFIX = ".partial-"
 ABANDONED_AFTER = 3600.0

@@ -10,6 +10,8 @@ import pytest
 
 from tests.helpers import CONTENT, make_entry, write_content
 
+pytest_plugins = ["tests.browser_fixtures"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import shutil
 from pathlib import Path
 from types import ModuleType
 
@@ -19,7 +17,6 @@ from tests.helpers import ROOT
 
 VECTORS = ROOT / "tests" / "data" / "code-vectors.json"
 LOOKUP_SCRIPT = ROOT / "site_overrides" / "assets" / "javascripts" / "kb-lookup.js"
-CHROMIUM = os.environ.get("KB_CHROMIUM", "/usr/bin/chromium")
 
 
 def generator() -> ModuleType:
@@ -52,26 +49,19 @@ def test_vectors_cover_every_kind_of_input() -> None:
 
 
 @pytest.mark.browser
-def test_browser_parser_agrees_on_every_vector(tmp_path: Path) -> None:
-    assert Path(CHROMIUM).exists() or shutil.which(CHROMIUM), f"Chromium not found at {CHROMIUM}"
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_browser import CHROMIUM_ARGS
-
+def test_browser_parser_agrees_on_every_vector(browser_context: object, tmp_path: Path) -> None:
     data = json.loads(VECTORS.read_text("utf-8"))
     page_file = tmp_path / "parser.html"
     page_file.write_text(f'<!doctype html><script src="{LOOKUP_SCRIPT.as_uri()}"></script>', "utf-8")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(page_file.as_uri())
-            read = page.evaluate(
-                "([vectors, names]) => vectors.map((v) => window.kbCanonicalCode(v.input, names))",
-                [data["vectors"], data["names"]],
-            )
-        finally:
-            browser.close()
+    page = browser_context.new_page()  # type: ignore[attr-defined]
+    try:
+        page.goto(page_file.as_uri())
+        read = page.evaluate(
+            "([vectors, names]) => vectors.map((v) => window.kbCanonicalCode(v.input, names))",
+            [data["vectors"], data["names"]],
+        )
+    finally:
+        page.close()
     wrong = [
         f"{v['input']!r}: Python {v['hex']}, browser {got}"
         for v, got in zip(data["vectors"], read, strict=True)

@@ -217,7 +217,7 @@ def test_queries_that_match_nothing_return_nothing(searcher: IndexSearcher, text
 def test_result_fields(searcher: IndexSearcher, real_kb: KnowledgeBase) -> None:
     hit = searcher.search("ESU: NO ESU KEY FOUND", limit=1).hits[0]
     entry = real_kb.by_id[hit.id]
-    assert hit.to_json().keys() == {"id", "title", "phase", "codes", "source", "url", "score"}
+    assert hit.to_json().keys() == {"id", "title", "phase", "codes", "source", "url", "score", "match", "confidence"}
     assert (hit.title, hit.phase, hit.source, hit.url) == (
         entry.title,
         entry.phase,
@@ -516,12 +516,12 @@ def test_lookup_exit_codes(
     result = _run(runner, lookup, *args, "--index", str(real_index), "--content", str(no_content), "--json")
     assert result.exit_code == exit_code, result.output
     data = json.loads(result.stdout)
-    assert data.keys() == {"query", "code", "results"}
+    assert data.keys() == {"query", "covered", "code", "uncovered_codes", "results"}
     assert (data["code"] is None) == (exit_code == 2)
     if data["code"] is not None:
         assert data["code"].keys() == CODE_VIEW_KEYS
     for item in data["results"]:
-        assert item.keys() == {"id", "title", "phase", "codes", "source", "url", "score"}
+        assert item.keys() == {"id", "title", "phase", "codes", "source", "url", "score", "match", "confidence"}
 
 
 def test_lookup_json_values(runner: CliRunner, real_index: Path, no_content: Path) -> None:
@@ -575,7 +575,7 @@ def test_search_command(
     result = _run(runner, search, *args, "--index", str(real_index), "--content", str(no_content), "--json")
     assert result.exit_code == exit_code
     data = json.loads(result.stdout)
-    assert data.keys() == {"query", "code", "results"}
+    assert data.keys() == {"query", "covered", "code", "uncovered_codes", "results"}
     assert (data["results"][0]["id"] if data["results"] else None) == first
 
 

@@ -218,7 +218,7 @@ def test_triage_json(real_index: Path, tmp_path: Path) -> None:
     } == EXPECTED
     finding = data["findings"][0]
     assert finding.keys() == {"line", "text", "codes", "results"}
-    assert finding["results"][0].keys() == {"id", "title", "phase", "codes", "source", "url", "score"}
+    assert finding["results"][0].keys() == {"id", "title", "phase", "codes", "source", "url", "score", "match", "confidence"}
 
 
 def test_triage_text_groups_by_entry(real_index: Path, tmp_path: Path) -> None:
