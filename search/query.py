@@ -53,6 +53,12 @@ TEMPLATE_SCAN = 64
 COVERAGE_WORDS = 24
 """Distinctive words of the query a hit is checked against for its confidence."""
 STRONG_WORDS = 3
+COMMON_SHARE = 0.3
+COMMON_MIN_ENTRIES = 3
+"""A word held by more than this share of the entries (and more than `COMMON_MIN_ENTRIES`) is common: it
+does not count towards a match's confidence."""
+GENERIC_FACILITIES = frozenset({0, 4, 7})
+"""FACILITY_NULL, ITF and WIN32: codes that any component returns (E_ACCESSDENIED, ERROR_INSTALL_FAILURE)."""
 TEXT_AGREEMENT = 0.7
 """Share of the query's distinctive words a text match must hold to answer the query."""
 CODE_CONTEXT_WORDS = 4
@@ -204,10 +210,23 @@ class _Search:
             # The text ranks the rest: a code the query carries never hides entries its words point to.
             self._collect(words.query(), limit, hits, "text")
         uncovered = [c for c in codes if c not in known and c not in related]
-        checked = distinctive or [w for w in dict.fromkeys(analysed) if w not in spelled]
+        checked = [w for w in distinctive if not self._common(w)] or distinctive
+        if not checked and not matches:
+            checked = [w for w in dict.fromkeys(analysed) if w not in spelled]
+        # What a generic code's own system message says ("Access is denied.") tells nothing about which
+        # component failed: only the rest of the text can confirm that an entry for the code applies.
+        generic = [c for c in known + related if c.facility in GENERIC_FACILITIES]
+        # A query that is the code alone asks for the entries carrying it: those answer it.
+        only_code = bool(generic) and len(generic) == len(known + related) and not distinctive
+        context = [w for w in checked if w not in self._system_words(generic)]
+        needs_context = bool(generic) and len(generic) == len(known + related) and not only_code
         rated = [
             replace(
-                found.hit, match=found.match, confidence=self._confidence(found, checked, bool(uncovered))
+                found.hit,
+                match=found.match,
+                confidence=self._confidence(
+                    found, context if needs_context else checked, bool(uncovered), needs_context
+                ),
             )
             for found in list(hits.values())[:limit]
         ]
@@ -249,21 +268,41 @@ class _Search:
                 marked.update(window)
         return marked
 
-    def _confidence(self, found: _Found, words: Sequence[str], uncovered_code: bool) -> str:
+    def _confidence(self, found: _Found, words: Sequence[str], uncovered_code: bool, generic: bool) -> str:
         """`high` when the entry answers the query, judged on the words that tell problems apart.
 
-        A code match is high unless the query says much more that the entry does not (the same code in
-        another product's context); a text match needs most of those words, at least `STRONG_WORDS` of
-        them, and no failure code in the query that the entry lacks.
+        A code match is high when the query is the code alone, or when the rest of the query agrees with
+        the entry; for a specific code (a licensing or Windows Update code) a few unrelated words do not
+        matter, but a generic one (Win32, E_ codes) needs its context confirmed. A text match needs most
+        of the distinctive words, at least `STRONG_WORDS` of them, and no failure code in the query that
+        the entry lacks.
         """
         checked = list(words)[:COVERAGE_WORDS]
         held = sum(self._holds(found.docnum, word) for word in checked)
-        share = held / len(checked) if checked else 1.0
+        share = held / len(checked) if checked else 0.0
         if found.match in ("code", "related-code"):
+            if generic:
+                return "high" if held >= 1 and share >= CODE_AGREEMENT else "low"
             return "high" if len(checked) <= CODE_CONTEXT_WORDS or share >= CODE_AGREEMENT else "low"
         if uncovered_code:
             return "low"
         return "high" if held >= min(STRONG_WORDS, len(checked)) and share >= TEXT_AGREEMENT else "low"
+
+    def _common(self, word: str) -> bool:
+        """Whether the word is in so many entries that holding it says little ("error", "not")."""
+        entries = int(self.reader.doc_count_all())
+        most = max(int(self.reader.doc_frequency(name, word)) for name in TEXT_FIELDS)
+        return most > max(COMMON_MIN_ENTRIES, COMMON_SHARE * entries)
+
+    def _system_words(self, codes: Sequence[Code]) -> set[str]:
+        """The words of the system messages the error dictionary gives these codes."""
+        if not codes:
+            return set()
+        from build_kb.core import dictionary
+
+        messages = [known.message or "" for code in codes for known in dictionary.describe(code.value)]
+        names = [known.name for code in codes for known in dictionary.describe(code.value)]
+        return set(self._analyse(" ".join([*messages, *names])))
 
     def _holds(self, docnum: int, word: str) -> bool:
         """Whether the entry holds the word in any text field."""
