@@ -16,7 +16,6 @@ import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from build_kb.core.codeview import CodeView
     from search.results import Finding, Hit, SearchResult
     from search.store import IndexBuild
+    from search.triage import Evidence
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -138,13 +138,14 @@ def lookup(code: tuple[str, ...], index_root: Path, content_root: Path, as_json:
     """
     from build_kb.core.codes import CodeSyntaxError
     from search.codemap import lookup as lookup_code
+    from search.results import SearchResult
 
     text = " ".join(code)
     try:
         result = _with_index(index_root, content_root, lambda build: lookup_code(build, text))
     except CodeSyntaxError as error:
         if as_json:
-            click.echo(json_text({"query": text.strip(), "code": None, "results": []}, indent=2))
+            click.echo(json_text(SearchResult(text.strip(), None, ()).to_json(), indent=2))
         click.secho(f"Error: {printable(str(error))}", fg="red", err=True)
         sys.exit(EXIT_USAGE)
     _echo_result(result, as_json)
@@ -194,71 +195,47 @@ def search(text: tuple[str, ...], limit: int, index_root: Path, content_root: Pa
         sys.exit(EXIT_NOT_FOUND)
 
 
-@dataclass
-class _Group:
-    """The first lines pointing at one entry (or at no entry), and how many more did."""
-
-    hit: Hit | None
-    lines: list[Finding] = field(default_factory=list)
-    more: int = 0
-
-    def add(self, finding: Finding, keep: int) -> None:
-        if len(self.lines) < keep:
-            self.lines.append(finding)
-        else:
-            self.more += 1
-
-
-@dataclass
-class _Report:
-    """The text report of a scan, grouped by entry in order of first appearance, unknown codes last; at
-    most `keep` lines per group are kept, so its size does not depend on the log's."""
-
-    keep: int
-    groups: dict[str, _Group] = field(default_factory=dict)
-    unknown: _Group = field(default_factory=lambda: _Group(None))
-    findings: int = 0
-
-    def add(self, finding: Finding) -> None:
-        self.findings += 1
-        for hit in finding.hits:
-            group = self.groups.get(hit.id)
-            if group is None:
-                group = self.groups[hit.id] = _Group(hit)
-            group.add(finding, self.keep)
-        if not finding.hits:
-            self.unknown.add(finding, self.keep)
-
-    def echo(self) -> None:
-        for group in self.groups.values():
-            if group.hit is not None:
-                _echo_hit(group.hit)
-            _echo_lines(group)
-            click.echo()
-        if self.unknown.lines or self.unknown.more:
-            click.secho("Codes not in the knowledge base", bold=True)
-            _echo_lines(self.unknown)
-            click.echo()
-        entries = len(self.groups)
-        click.echo(
-            f"{self.findings} matching line(s), {entries} entr{'y' if entries == 1 else 'ies'}", err=True
+def _echo_report(evidence: Evidence) -> None:
+    """The text report of a scan: entries best supported first, lines with unknown codes last."""
+    for item in evidence.ranked():
+        label = (
+            ""
+            if item.confidence == "high"
+            else click.style(
+                "  (low confidence: a generic code only, or lines other entries share)", dim=True
+            )
         )
+        _echo_hit(item.hit)
+        if label:
+            click.echo(label)
+        _echo_lines(item.lines, item.more)
+        click.echo()
+    if evidence.unknown or evidence.unknown_more:
+        click.secho("Codes not in the knowledge base", bold=True)
+        _echo_lines(evidence.unknown, evidence.unknown_more)
+        click.echo()
+    entries = len(evidence.entries)
+    click.echo(
+        f"{evidence.findings} matching line(s), {entries} entr{'y' if entries == 1 else 'ies'}", err=True
+    )
 
 
-def _echo_lines(group: _Group) -> None:
-    for finding in group.lines:
+def _echo_lines(lines: Iterable[Finding], more: int) -> None:
+    for finding in lines:
         text = printable(finding.text.strip())
         click.echo(f"    {click.style(f'line {finding.line}:', fg='yellow')} {text}")
-    if group.more:
-        click.secho(f"    ... and {group.more} more line(s)", dim=True)
+    if more:
+        click.secho(f"    ... and {more} more line(s)", dim=True)
 
 
-def _stream_json(name: str, findings: Iterable[Finding]) -> int:
-    """Write `{"file": ..., "findings": [...]}` as the findings come, one per line; returns how many."""
+def _stream_json(name: str, findings: Iterable[Finding], evidence: Evidence) -> int:
+    """Write `{"file", "findings": [...], "covered", "entries": [...]}`: the findings as they come, one per
+    line, then the entries they point at, best supported first; returns how many findings there were."""
     count = 0
     chunks = ['{\n  "file": ' + json_text(name) + ',\n  "findings": [']
     size = 0
     for finding in findings:
+        evidence.add(finding)
         item = json_text(finding.to_json())  # one line each: json's C encoder does not indent
         chunks.append(("," if count else "") + "\n    " + item)
         size += len(item)
@@ -267,7 +244,11 @@ def _stream_json(name: str, findings: Iterable[Finding]) -> int:
             click.echo("".join(chunks), nl=False)
             chunks.clear()
             size = 0
-    chunks.append("\n  ]\n}" if count else "]\n}")
+    ranked = evidence.ranked()
+    covered = any(item.confidence == "high" for item in ranked)
+    entries = ",".join("\n    " + json_text(item.to_json()) for item in ranked)
+    chunks.append(("\n  ]" if count else "]") + f',\n  "covered": {json_text(covered)},\n  "entries": [')
+    chunks.append(entries + ("\n  ]\n}" if ranked else "]\n}"))
     click.echo("".join(chunks))
     return count
 
@@ -320,18 +301,19 @@ def triage(
       Get-Content WindowsUpdate.log | kb triage - --json
     """
     from search.codemap import read_triage
+    from search.triage import Evidence
     from search.triage import triage as scan_log
 
     data = _with_index(index_root, content_root, read_triage)
     findings = _read_log(file, lambda stream: scan_log(stream, data, unknown_codes=unknown))
+    evidence = Evidence(max_lines)
     if as_json:
-        count = _stream_json(str(file), findings)
+        count = _stream_json(str(file), findings, evidence)
     else:
-        report = _Report(max_lines)
         for finding in findings:
-            report.add(finding)
-        report.echo()
-        count = report.findings
+            evidence.add(finding)
+        _echo_report(evidence)
+        count = evidence.findings
     if not count:
         sys.exit(EXIT_NOT_FOUND)
 
