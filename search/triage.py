@@ -12,7 +12,7 @@ import codecs
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import re2  # type: ignore[import-untyped]
@@ -154,11 +154,20 @@ def _literal_regex(literals: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(f"(?=({render(trie)}))")
 
 
+GENERIC_FACILITIES = frozenset({0, 4, 7})
+"""FACILITY_NULL, ITF and WIN32: codes any component logs (E_ACCESSDENIED, ERROR_INSTALL_FAILURE); alone
+on a line they do not tell which problem it is."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Match:
     codes: tuple[str, ...]
     entries: dict[str, float]
     """Entry id -> how many signals on the line point at it."""
+    strong: frozenset[str] = frozenset()
+    """Entries a log pattern or a specific (not generic) code on the line points at."""
+    patterns: frozenset[str] = frozenset()
+    """Entries a log pattern on the line points at."""
 
 
 class LogMatcher:
@@ -199,28 +208,39 @@ class LogMatcher:
         """The codes on `line` and the entries it points at, or None when it points at nothing."""
         entries: dict[str, float] = {}
         codes: dict[str, None] = {}
+        strong: set[str] = set()
         for code in dict.fromkeys(found.code for found in extract_codes(line, self.data.names)):
             ids = self.data.codes.get(code.value, ())
             if ids or self.unknown_codes:
                 codes[code.hex] = None
             for entry_id in ids:
                 entries[entry_id] = entries.get(entry_id, 0.0) + 1.0
+            if code.facility not in GENERIC_FACILITIES:
+                strong.update(ids)
         signals = list(self._literal_hits(line))
         if self.regexes:
             encoded = line.encode("utf-8", "replace")  # once for every pattern; RE2 matches UTF-8 bytes
             signals += [ids for pattern, ids in self.regexes if pattern.search(encoded)]
+        patterns = {entry_id for ids in signals for entry_id in ids}
         for ids in signals:
             for entry_id in ids:
                 entries[entry_id] = entries.get(entry_id, 0.0) + 1.0
         if not entries and not codes:
             return None
-        return _Match(tuple(codes), entries)
+        return _Match(tuple(codes), entries, frozenset(strong | patterns), frozenset(patterns))
 
-    def hits(self, entries: dict[str, float]) -> tuple[Hit, ...]:
-        """Entries as results: most signals first, then in reading order."""
+    def hits(self, found: _Match) -> tuple[Hit, ...]:
+        """Entries as results: most signals first, then in reading order; a line only a generic code ties
+        to an entry is a low-confidence hint."""
+        entries = found.entries
         ranked = sorted(entries, key=lambda entry_id: (-entries[entry_id], self.order.get(entry_id, 0)))
         return tuple(
-            replace(self.data.entries[entry_id], score=entries[entry_id])
+            replace(
+                self.data.entries[entry_id],
+                score=entries[entry_id],
+                match="pattern" if entry_id in found.patterns else "code",
+                confidence="high" if entry_id in found.strong else "low",
+            )
             for entry_id in ranked
             if entry_id in self.data.entries
         )
@@ -234,9 +254,88 @@ def scan(lines: Iterable[str], matcher: LogMatcher) -> Iterator[Finding]:
         if found is None:
             continue
         shown = line if len(line) <= MAX_SHOWN else line[: MAX_SHOWN - 1] + "…"
-        yield Finding(number, shown, found.codes, matcher.hits(found.entries))
+        yield Finding(number, shown, found.codes, matcher.hits(found))
 
 
 def triage(stream: BinaryIO, data: TriageData, *, unknown_codes: bool = False) -> Iterator[Finding]:
     """Scan a binary log stream; findings come as the lines are read."""
     return scan(read_lines(stream), LogMatcher(data, unknown_codes=unknown_codes))
+
+
+@dataclass
+class EntryEvidence:
+    """What a scanned log says for one entry."""
+
+    hit: Hit
+    score: float = 0.0
+    """Each line adds 1 shared among the entries it points at: a line only this entry explains adds 1,
+    a line three entries share adds a third."""
+    exclusive: int = 0
+    """Lines that point at this entry alone."""
+    strong: int = 0
+    """Lines a log pattern or a specific code ties to it (not a generic code alone)."""
+    lines: list[Finding] = field(default_factory=list)
+    """The first lines pointing at it."""
+    more: int = 0
+    """Lines past those kept."""
+
+    @property
+    def confidence(self) -> str:
+        """`high` when a line only this entry explains is tied to it by a pattern or a specific code."""
+        return "high" if self.strong and self.exclusive else "low"
+
+    def to_json(self) -> dict[str, Any]:
+        """An `entries` item of the JSON output."""
+        return {
+            "id": self.hit.id,
+            "title": self.hit.title,
+            "source": self.hit.source,
+            "url": self.hit.url,
+            "confidence": self.confidence,
+            "score": round(self.score, 4),
+            "lines": [finding.line for finding in self.lines],
+            "more_lines": self.more,
+        }
+
+
+@dataclass
+class Evidence:
+    """The entries a log points at, ranked by how much of the log only they explain.
+
+    Memory stays bounded: at most `keep` lines are kept per entry, the rest counted.
+    """
+
+    keep: int = 20
+    entries: dict[str, EntryEvidence] = field(default_factory=dict)
+    unknown: list[Finding] = field(default_factory=list)
+    """Lines with failure codes no entry carries (when asked for), the first `keep` of them."""
+    unknown_more: int = 0
+    findings: int = 0
+
+    def add(self, finding: Finding) -> None:
+        self.findings += 1
+        if not finding.hits:
+            if len(self.unknown) < self.keep:
+                self.unknown.append(finding)
+            else:
+                self.unknown_more += 1
+            return
+        share = 1.0 / len(finding.hits)
+        for hit in finding.hits:
+            evidence = self.entries.get(hit.id)
+            if evidence is None:
+                evidence = self.entries[hit.id] = EntryEvidence(replace(hit, score=0.0))
+            evidence.score += share
+            evidence.exclusive += len(finding.hits) == 1
+            evidence.strong += hit.confidence == "high"
+            if len(evidence.lines) < self.keep:
+                evidence.lines.append(finding)
+            else:
+                evidence.more += 1
+
+    def ranked(self) -> list[EntryEvidence]:
+        """Best first: confidence, then score, then the first line pointing at the entry."""
+        return sorted(
+            self.entries.values(),
+            key=lambda e: (e.confidence != "high", -e.score, e.lines[0].line if e.lines else 0),
+        )

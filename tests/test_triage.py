@@ -212,7 +212,7 @@ def test_triage_json(real_index: Path, tmp_path: Path) -> None:
     result = _invoke(str(CBS_LOG), "--index", str(real_index), "--content", str(tmp_path / "none"), "--json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert data.keys() == {"file", "findings"} and data["file"] == str(CBS_LOG)
+    assert data.keys() == {"file", "findings", "covered", "entries"} and data["file"] == str(CBS_LOG)
     assert {
         f["line"]: (tuple(f["codes"]), [r["id"] for r in f["results"]]) for f in data["findings"]
     } == EXPECTED
@@ -247,7 +247,8 @@ def test_triage_without_findings_exits_1(real_index: Path, tmp_path: Path, text:
     log = tmp_path / "quiet.log"
     log.write_text(text, "utf-8")
     result = _invoke(str(log), "--index", str(real_index), "--content", str(tmp_path / "none"), "--json")
-    assert result.exit_code == 1 and json.loads(result.stdout) == {"file": str(log), "findings": []}
+    empty = {"file": str(log), "findings": [], "covered": False, "entries": []}
+    assert result.exit_code == 1 and json.loads(result.stdout) == empty
 
 
 def test_triage_missing_file_is_a_usage_error(real_index: Path, tmp_path: Path) -> None:
