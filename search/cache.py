@@ -16,6 +16,7 @@ folder cannot be written, the index is built in a temporary folder and deleted a
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -50,10 +51,11 @@ T = TypeVar("T")
 Notify = Callable[[str], None]
 
 CACHE_VERSION = 1
-"""Bumped whenever the whoosh index built from the same data changes (schema, analyzer, whoosh version)."""
+"""Bumped whenever the whoosh index built from the same data changes in a way the key below misses (the key
+covers the format, the fields and the source of the modules that build the index)."""
 INDEXES = "indexes"
-MAX_DOCUMENTS = 512 * MIB
-"""Largest documents.json read (10,000 entries make about 12 MiB)."""
+MAX_DOCUMENTS = 256 * MIB
+"""Largest documents.json read (10,000 entries make about 15 MiB)."""
 KEEP = 8
 UNUSED_FOR = 30 * 24 * 3600.0
 ABANDONED_AFTER = 3600.0
@@ -74,6 +76,20 @@ class _Data:
     codemap: dict[str, bytes]
 
 
+@functools.cache
+def _builder_key() -> bytes:
+    """What the whoosh index built from given data depends on, besides the data: the format, the fields and
+    the code that builds it (a changed schema or analyzer gives new cache entries, never a stale one)."""
+    import search.analyzer
+    import search.index
+
+    builder = hashlib.sha256(f"kb-search-cache {CACHE_VERSION} {FORMAT} {','.join(FIELDS)}\0".encode())
+    for module in (search.index, search.analyzer):
+        with contextlib.suppress(OSError, TypeError):
+            builder.update(Path(str(module.__file__)).read_bytes())
+    return builder.digest()
+
+
 def _read_data(build: IndexBuild) -> _Data:
     """The build's documents and code map, each file read as a regular file with a size limit.
 
@@ -81,7 +97,7 @@ def _read_data(build: IndexBuild) -> _Data:
         FileNotFoundError: a file is missing (the build may have been swapped away).
         IndexCorrupt: a file is no regular file, or too large.
     """
-    digest = hashlib.sha256(f"kb-search-cache {CACHE_VERSION} {FORMAT}\0".encode())
+    digest = hashlib.sha256(_builder_key())
 
     def read(path: Path, name: str, limit: int) -> bytes:
         try:
