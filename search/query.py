@@ -25,6 +25,7 @@ from typing import Any
 
 from build_kb.core.codes import Code, CodeSyntaxError, extract_codes, parse_code
 from build_kb.core.codeview import CodeView, EntryLink
+from search.analyzer import kb_token
 from search.codemap import read_code, read_names
 from search.engine import AndMaybe, DefaultOr, Or, Phrase, Query, Term
 from search.engine import index as whoosh_index
@@ -330,7 +331,7 @@ class _Search:
         code (even S_OK)."""
         names = read_names(self.build).names if _NAME_LIKE.search(text) else None
         found = [(match.code, match.text) for match in extract_codes(text, names)]
-        if not found:
+        if not found and kb_token(text.strip()) is None:  # "4528069" alone is a KB number, not a code
             with contextlib.suppress(CodeSyntaxError):
                 found = [(parse_code(text, names), text)]
         return found
