@@ -1,17 +1,61 @@
 """One view of an error code for every output: entry pages, code pages, the code index, PDF, CLI and JSON.
 
 Each output formats a `CodeView`; none decodes a code or builds a page address on its own, so the site, the
-runbook and `kb lookup` always agree on what a code is and where its page lives.
+runbook and `kb lookup` always agree on what a code is and where its page lives. A view also carries what the
+offline error-code dictionary (`build_kb.core.dictionary`) knows of the code, so an entry may leave its name and
+message out and every output still shows them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from build_kb.core.codes import Code
+from build_kb.core.dictionary import KnownCode, describe
 from build_kb.core.model import CodeRef, Entry, KnowledgeBase
+
+NAMESPACE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "hresult": "HRESULT",
+        "wua": "Windows Update",
+        "ntstatus": "NTSTATUS",
+        "setupapi": "SetupAPI",
+        "win32": "Win32",
+        "wininet": "WinINet",
+        "winhttp": "WinHTTP",
+        "ras": "RAS",
+    }
+)
+"""Short labels of the dictionary's namespaces (`dictionary.NAMESPACES`), as outputs print them."""
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_TRAILING = re.compile(r"[\s.,;:!?]+$")
+
+
+def message_key(text: str) -> str:
+    """A message as compared with another: case, runs of whitespace, curly quotes and the punctuation that
+    ends it make no difference ("Access is denied." and "access is denied" are the same message)."""
+    folded = " ".join(text.translate(_QUOTES).split()).casefold()
+    return _TRAILING.sub("", folded)
+
+
+def known_label(known: KnownCode, code: int | None = None) -> str:
+    """Where a dictionary name comes from, for readers: `HRESULT`, `Win32 error 5`, `NTSTATUS 0xC0000022`.
+
+    The number is given where the record's value is not the code as written: a Win32 number inside an
+    HRESULT (in decimal, as Win32 errors are written), or the form a code wraps (`code`, the value looked up:
+    the NTSTATUS inside an HRESULT_FROM_NT, the SetupAPI error of an 0x800Fxxxx HRESULT).
+    """
+    label = NAMESPACE_LABELS.get(known.namespace, known.namespace)
+    if known.value != known.code:
+        return f"{label} error {known.value}"
+    if code is not None and known.value != code:
+        return f"{label} 0x{known.value:08X}"
+    return label
 
 
 def entry_url(entry_id: str) -> str:
@@ -60,7 +104,7 @@ class CodeView:
     notations: tuple[str, ...]
     """Every notation that parses back to the code."""
     names: tuple[str, ...]
-    """Symbolic names the entries give the code."""
+    """Every symbolic name of the code: the entries' names first, then the dictionary's (`known`)."""
     messages: tuple[str, ...]
     """System messages the entries give the code."""
     shown_as: tuple[str, ...]
@@ -69,6 +113,10 @@ class CodeView:
     """The code's own page, relative to the site root; None when no entry carries the code (no page)."""
     entries: tuple[EntryLink, ...]
     """Entries carrying the code, in reading order."""
+    entry_names: tuple[str, ...] = ()
+    """Symbolic names the entries (or the caller) give the code, without the dictionary's."""
+    known: tuple[KnownCode, ...] = ()
+    """What the error-code dictionary knows of the code in every namespace, as `dictionary.describe` lists it."""
 
     @classmethod
     def of(
@@ -78,8 +126,10 @@ class CodeView:
         entries: Iterable[EntryLink] = (),
         names: Iterable[str] = (),
     ) -> CodeView:
-        """The view of `code`, named by `refs` (how entries list it) and by any further `names`."""
+        """The view of `code`, named by `refs` (how entries list it), any further `names` and the dictionary."""
         links = tuple(entries)
+        own = tuple(dict.fromkeys([*(name for ref in refs for name in ref.names), *names]))
+        known = describe(code.value)
         return cls(
             value=code.value,
             hex=code.hex,
@@ -91,12 +141,38 @@ class CodeView:
             win32=code.win32,
             from_win32=None if code.win32 is None else f"HRESULT_FROM_WIN32({code.win32})",
             notations=code.notations(),
-            names=tuple(dict.fromkeys([*(name for ref in refs for name in ref.names), *names])),
+            names=tuple(dict.fromkeys([*own, *(k.name for k in known)])),
             messages=tuple(dict.fromkeys(ref.message for ref in refs if ref.message)),
             shown_as=tuple(dict.fromkeys(s for ref in refs for s in (ref.code, *ref.shown_as))),
             url=code_url(code.hex) if links else None,
             entries=links,
+            entry_names=own,
+            known=known,
         )
+
+    @property
+    def name(self) -> str | None:
+        """The name to print where there is room for one: the entries' first, else the dictionary's first."""
+        return self.names[0] if self.names else None
+
+    @property
+    def known_messages(self) -> tuple[KnownCode, ...]:
+        """The dictionary's records of the code that have a message, each message once."""
+        seen: set[str] = set()
+        found = []
+        for known in self.known:
+            if known.message is not None and known.message not in seen:
+                seen.add(known.message)
+                found.append(known)
+        return tuple(found)
+
+    @property
+    def message(self) -> str | None:
+        """The message to print where there is room for one: the entries' first, else the dictionary's first."""
+        if self.messages:
+            return self.messages[0]
+        documented = self.known_messages
+        return documented[0].message if documented else None
 
     def shown_otherwise(self) -> tuple[str, ...]:
         """How entries write the code, leaving out the notations every output prints anyway."""
@@ -117,6 +193,10 @@ class CodeView:
             "shown_as": list(self.shown_as),
             "names": list(self.names),
             "messages": list(self.messages),
+            "known": [
+                {"name": k.name, "namespace": k.namespace, "value": k.value, "message": k.message}
+                for k in self.known
+            ],
             "url": self.url,
             "entries": [{"id": e.id, "title": e.title, "url": e.url} for e in self.entries],
         }
