@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ from markdown_it import MarkdownIt
 
 from build_kb.content.load import Document, FieldPath, read_yaml
 from build_kb.content.schemas import schema_problems
-from build_kb.core import codes
+from build_kb.core import codes, dictionary
+from build_kb.core.codeview import message_key
 from build_kb.core.errors import Problem, ValidationFailed
 from build_kb.core.model import (
     Action,
@@ -185,6 +187,129 @@ def _declared_names(docs: Iterable[Document], problems: list[Problem]) -> dict[s
                     problems.append(doc.problem(where, message))
                 names.setdefault(name.upper(), (value, doc, where))
     return {name: value for name, (value, _, _) in names.items()}
+
+
+# --- against the error-code dictionary (warnings) ------------------------------------------------------------
+SUGGESTION_LIMIT = 100
+"""Unknown codes per run that get "did you mean" suggestions; each costs a few milliseconds (a scan of the
+dictionary), which only a generated content set with thousands of made-up codes would notice."""
+_PRINTED_TEXT = frozenset({"win32", "hresult", "wua"})
+"""Namespaces whose dictionary messages are the headers' message texts, which Windows prints (FormatMessage).
+The WinINet and WinHTTP pages describe their errors in other words than the message tables do
+("The request has timed out." for what Windows prints as "The operation timed out"), so an entry quoting
+the printed text differs from them without being wrong."""
+_PLACEHOLDER = re.compile(r"%(?:\d+(?:![^!]*!)?|[-+ #0]*\d*(?:\.\d+)?(?:hs|ls|[hlLI]*[a-zA-Z]))")
+"""FormatMessage inserts (%1, %2!d!) and printf conversions (%s, %hs, 0x%08lx) in a message text."""
+_PRINTED_PREFIX = re.compile(
+    r"^(?:error\s*:?\s*)?(?:0x[0-9a-f]{1,8}|[0-9a-f]{8}|-?[0-9]+)\b\s*[:\-\u2013]?\s*"
+)
+"""What a tool may print before a message: the code, perhaps after "Error:"."""
+
+
+@dataclass
+class _Suggestions:
+    """Nearest known codes for a mistyped one, for the first `SUGGESTION_LIMIT` unknown codes of a run."""
+
+    left: int = field(default_factory=lambda: SUGGESTION_LIMIT)
+
+    def text(self, value: int) -> str:
+        """The end of the warning for the unknown `value`: "; did you mean ...?", or why there is none."""
+        if self.left <= 0:
+            return f" (suggestions are given for the first {SUGGESTION_LIMIT} unknown codes only)"
+        self.left -= 1
+        nearest = [f"0x{code:08X} {dictionary.describe(code)[0].name}" for code in dictionary.nearest(value)]
+        if not nearest:
+            return ""
+        listed = nearest[0] if len(nearest) == 1 else f"{', '.join(nearest[:-1])} or {nearest[-1]}"
+        return f"; did you mean {listed}?"
+
+
+def _written(text: str, value: int) -> str:
+    """The code as the entry writes it, with its canonical hex when that is not obvious from the writing."""
+    shown = codes.unwrap(text)
+    if re.fullmatch(r"0[xX][0-9A-Fa-f]+|[0-9A-Fa-f]{8}", shown):
+        return shown
+    return f"{shown} (0x{value:08X})"
+
+
+def _message_pattern(message: str) -> re.Pattern[str]:
+    """A documented message with its placeholders as wildcards, to match the text as printed."""
+    parts = _PLACEHOLDER.split(message_key(message))
+    return re.compile(".+?".join(re.escape(part) for part in parts), re.DOTALL)
+
+
+def message_agrees(message: str, known: Iterable[dictionary.KnownCode]) -> bool | None:
+    """Whether an entry's message is one the dictionary gives the code, as a tool may print it.
+
+    Differences that are no mistake are ignored: case, whitespace and the punctuation ending it, curly
+    quotes, placeholders filled in (`%1` printed as a file name), only the first paragraph of a documented
+    text quoted, and the code printed before the message ("Error: 0x80070005 Access is denied."). Messages of
+    WinINet and WinHTTP are not compared (see `_PRINTED_TEXT`).
+
+    Returns:
+        None when the dictionary has no message to compare with, else whether one of them agrees.
+    """
+    texts = [k.message for k in known if k.message and k.namespace in _PRINTED_TEXT]
+    if not texts:
+        return None
+    given = message_key(message)
+    candidates = {given, message_key(_PRINTED_PREFIX.sub("", given))}
+    for text in texts:
+        first_paragraph = text.split("\n", 1)[0]
+        for documented in (text, first_paragraph):
+            pattern = _message_pattern(documented)
+            if any(pattern.fullmatch(candidate) for candidate in candidates):
+                return True
+    return False
+
+
+def _against_dictionary(
+    doc: Document, where: FieldPath, value: int, item: dict[str, Any], suggestions: _Suggestions
+) -> list[Problem]:
+    """Warnings for a code no namespace knows, and for a name or message the dictionary contradicts."""
+    known = dictionary.describe(value)
+    hex_code = f"0x{value:08X}"
+    if not known:
+        message = f"{_written(item['code'], value)}: no such code{suggestions.text(value)}"
+        return [doc.problem((*where, "code"), message, severity="warning")]
+    problems = []
+    listed = list(dict.fromkeys(k.name for k in known))
+    upper = {name.upper() for name in listed}
+    for offset, name in enumerate([item.get("name"), *item.get("aliases", ())]):
+        if not name or name.upper() in upper:
+            continue
+        at: FieldPath = (*where, "name") if offset == 0 else (*where, "aliases", offset - 1)
+        elsewhere = dictionary.names().get(name.upper())
+        said = (
+            f"is 0x{elsewhere:08X} in the error dictionary"
+            if elsewhere is not None
+            else "is not in the error dictionary"
+        )
+        message = f"{name} {said}, which names {hex_code} {', '.join(listed)}"
+        problems.append(doc.problem(at, message, severity="warning"))
+    text = item.get("message")
+    if isinstance(text, str) and message_agrees(text, known) is False:
+        documented = [k for k in known if k.message and k.namespace in _PRINTED_TEXT]
+        quoted = "; ".join(f'{k.name} "{k.message}"' for k in documented[:2])
+        message = f"differs from the message the error dictionary gives {hex_code}: {quoted}"
+        problems.append(doc.problem((*where, "message"), message, severity="warning"))
+    return problems
+
+
+def _dictionary_problems(doc: Document, names: dict[str, int], suggestions: _Suggestions) -> list[Problem]:
+    """The dictionary checks of an entry's `codes` and `related_codes` (those that parse, each once)."""
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    for key in ("codes", "related_codes"):
+        for index, item in enumerate(doc.data.get(key, [])):
+            try:
+                value = codes.parse_code(item["code"], names).value
+            except codes.CodeSyntaxError:
+                continue  # reported as an error already
+            if value not in seen:
+                seen.add(value)
+                problems += _against_dictionary(doc, (key, index), value, item, suggestions)
+    return problems
 
 
 def _check_entry(
@@ -398,11 +523,13 @@ def check_content(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     names = _declared_names(docs.values(), problems)
     phases = {p.id: p for p in taxonomy.phases} if taxonomy else {}
     entries = []
+    suggestions = _Suggestions()
     for path, doc in docs.items():
         if taxonomy is not None:
             problems += _check_entry(
                 doc, path, phases, set(product_ids), set(reference_ids), set(owners), taxonomy.vocabularies
             )
+        problems += _dictionary_problems(doc, names, suggestions)
         own = _code_refs(doc, names, problems)
         entries.append(_build_entry(doc, path, own, _related_codes(doc, own, names, problems)))
     problems.sort()
