@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from build_kb.site import markdown_text as md
-from build_kb.core.model import KnowledgeBase
 from build_kb.content.schemas import load_schema
+from build_kb.core.model import KnowledgeBase
+from build_kb.site import markdown_text as md
 
 
 def _type_of(spec: dict[str, Any], defs: dict[str, Any]) -> str:
@@ -54,8 +54,12 @@ def render_authoring(kb: KnowledgeBase) -> str:
         "## Steps",
         "1. Scaffold a valid entry: `kb new --id <slug> --phase <phase> [--method <method>] [--code <code>]`.\n"
         "2. Fill it in. Copy error messages, commands, registry paths, file names and KB numbers exactly; "
-        "write explanations in your own words. Where the source is wrong, say so in `corrections`.\n"
-        "3. Check it: `kb check --strict` lists every problem as `file:line:column: field: message`.\n"
+        "write explanations in your own words. Where the source is wrong, say so in `corrections`. "
+        "A code's `name` and `message` may be left out where the offline error-code dictionary knows the code: "
+        "the pages show its names and messages then.\n"
+        "3. Check it: `kb check --strict` lists every problem as `file:line:column: field: message`, including "
+        "a code no namespace of the dictionary knows (with the nearest known codes) and a name or message the "
+        "dictionary contradicts.\n"
         "4. Preview it: `mkdocs serve` rebuilds the site on every save.\n"
         "5. Open a pull request.",
         "## Phases, methods and products",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from build_kb.site import markdown_text as md
 from build_kb.core.codes import Code
-from build_kb.core.codeview import CodeView, code_url, code_views
+from build_kb.core.codeview import CodeView, code_url, code_views, known_label, message_key
+from build_kb.core.dictionary import ATTRIBUTION, KnownCode
 from build_kb.core.errors import RenderError
 from build_kb.core.model import CodeRef, Entry, KnowledgeBase, Phase, Source
-
+from build_kb.site import markdown_text as md
 
 
 def entry_page(entry_id: str) -> str:
@@ -73,12 +73,37 @@ def notation_table(view: CodeView, source: str, written: str, note: str | None =
         rows.append(("Name", " ".join(md.code_span(n) for n in view.names)))
     if also := [s for s in view.shown_as if s != written]:
         rows.append(("Also printed as", " ".join(md.code_span(s) for s in also)))
+    documented = view.known_messages
+    said = {message_key(k.message or "") for k in documented}
+    # An entry's message that the dictionary gives too is shown once, in the dictionary's row with its name.
     for message in view.messages:
-        rows.append(("System message", md.text(message)))
+        if message_key(message) not in said:
+            rows.append(("System message", _message_text(message)))
+    for known in documented:
+        rows.append(("Documented as", _documented(view, known)))
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     heading = f"### {link(source, code_page(view.hex), view.hex)} {{ #{view.hex.lower()} }}"
     body = f"\n\n{md.prose(note)}" if note else ""
     return f"{heading}\n\n| Notation | Value |\n|---|---|\n{table}{body}"
+
+
+def _message_text(message: str) -> str:
+    """A message as table-cell Markdown: shown as written (placeholders such as %1 kept), lines kept apart."""
+    return "<br>".join(md.text(line) for line in message.splitlines())
+
+
+def _documented(view: CodeView, known: KnownCode, *, first_paragraph: bool = False) -> str:
+    """The dictionary's name and message of a code: `` `ERROR_ACCESS_DENIED` (Win32 error 5) → Access is denied.``"""
+    message = known.message or ""
+    if first_paragraph:
+        message = message.split("\n", 1)[0]
+    label = known_label(known, view.value)
+    return f"{md.code_span(known.name)} ({md.text(label)}) → {_message_text(message)}"
+
+
+def attribution() -> str:
+    """The dictionary's attribution notice in small print, left out of the site's search."""
+    return f"{md.text(ATTRIBUTION)}\n{{ .kb-attribution data-search-exclude }}"
 
 
 def _bullets(items: Iterable[str]) -> str:
@@ -100,17 +125,25 @@ def render_entry(entry: Entry, kb: KnowledgeBase) -> str:
         md.prose(entry.summary),
         f"**Phase:** {where} · **Applies to:** {products}",
     ]
+    views = [CodeView.of(Code(ref.value), [ref]) for ref in entry.codes]
     if entry.codes:
-        parts += ["## Error codes", *(code_notation_table(ref, source) for ref in entry.codes)]
+        parts.append("## Error codes")
+        parts += [
+            notation_table(v, source, ref.code, ref.note) for v, ref in zip(views, entry.codes, strict=True)
+        ]
     if entry.related_codes:
+        related_views = [
+            CodeView.of(Code(r.value), names=[r.name] if r.name else []) for r in entry.related_codes
+        ]
+        views += related_views
         parts.append("## Codes with the same fix")
         parts.append(
             _bullets(
-                f"{md.code_span(Code(r.value).hex)}"
-                + (f" {md.code_span(r.name)}" if r.name else "")
-                + (f" (shown as {md.code_span(r.code)})" if r.code != Code(r.value).hex else "")
+                f"{md.code_span(view.hex)}"
+                + (f" {md.code_span(view.name)}" if view.name else "")
+                + (f" (shown as {md.code_span(r.code)})" if r.code != view.hex else "")
                 + f": {md.prose(r.reason)}"
-                for r in entry.related_codes
+                for r, view in zip(entry.related_codes, related_views, strict=True)
             )
         )
     if entry.messages:
@@ -169,6 +202,8 @@ def render_entry(entry: Entry, kb: KnowledgeBase) -> str:
     footer += [f"**Tags:** {tags}"] if tags else []
     if footer:
         parts.append("---\n\n" + "\n\n".join(footer))
+    if any(view.known for view in views):
+        parts.append(attribution())
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -256,30 +291,47 @@ def render_code_index(kb: KnowledgeBase) -> str:
     """Every code, sorted, with its notations and links to its entries."""
     source = "codes/index.md"
     lines = [
-        "| Code | Decimal (signed, unsigned) | Win32 | Name | Facility | Entries |",
-        "|---|---|---|---|---|---|",
+        "| Code | Decimal (signed, unsigned) | Win32 | Name | Facility | Message | Entries |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for view in code_views(kb):
+    views = code_views(kb)
+    for view in views:
         win32 = md.code_span(view.from_win32) if view.from_win32 else ""
         names = "<br>".join(md.code_span(n) for n in view.names)
         entries = "<br>".join(link(source, entry_page(e.id), e.title) for e in view.entries)
         decimal = f"`{view.signed}`<br>`{view.unsigned}`"
         facility = f"{view.facility_number} {md.text(view.facility)}"
-        cells = [link(source, code_page(view.hex), view.hex), decimal, win32, names, facility, entries]
+        # The first paragraph of each message: the code's page has the whole text.
+        documented = "<br>".join(_documented(view, k, first_paragraph=True) for k in view.known_messages)
+        if not documented and view.messages:
+            documented = _message_text(view.messages[0])
+        cells = [
+            link(source, code_page(view.hex), view.hex),
+            decimal,
+            win32,
+            names,
+            facility,
+            documented,
+            entries,
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     intro = (
         "Every error code in the knowledge base. Each code has its own page at a stable address, "
-        "`codes/0x........html`, to link from tickets."
+        "`codes/0x........html`, to link from tickets. Names and messages come from the entries and from the "
+        "offline error-code dictionary."
     )
     hide = "hide:\n  - navigation\n  - toc"
     return (
         "\n\n".join(
-            [
+            part
+            for part in [
                 front_matter("Error-code index", exclude=True, extra=hide),
                 "# Error-code index",
                 intro,
                 "\n".join(lines),
+                attribution() if any(view.known for view in views) else "",
             ]
+            if part
         )
         + "\n"
     )
@@ -292,14 +344,17 @@ def render_code(view: CodeView, kb: KnowledgeBase) -> str:
     table = notation_table(view, source, view.shown_as[0] if view.shown_as else view.hex)
     return (
         "\n\n".join(
-            [
+            part
+            for part in [
                 front_matter(view.hex, exclude=True),
                 f"# {view.hex}",
                 table.split("\n\n", 1)[1],
                 "## Entries",
                 _entry_listing(entries, source),
                 f"Back to the {link(source, 'codes/index.md', 'error-code index')}.",
+                attribution() if view.known else "",
             ]
+            if part
         )
         + "\n"
     )
