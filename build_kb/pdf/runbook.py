@@ -20,6 +20,7 @@ from typing import Any
 
 from build_kb.core.codes import Code
 from build_kb.core.codeview import CodeView, code_views
+from build_kb.core.dictionary import ATTRIBUTION
 from build_kb.core.errors import BuildError
 from build_kb.core.model import CodeRef, Entry, KnowledgeBase, Method, Phase
 from build_kb.pdf.typst_markup import markdown_nodes, typst_value
@@ -71,9 +72,15 @@ def _code(ref: CodeRef) -> dict[str, Any]:
     return {
         **_code_card(view),
         "shown": list(view.shown_otherwise()),
-        "message": ref.message,
+        # The entry's message, else the dictionary's: an entry may leave it out.
+        "message": ref.message or view.message,
         "note": markdown_nodes(ref.note) if ref.note else None,
     }
+
+
+def _index_names(view: CodeView) -> list[str]:
+    """The names the code index prints: the entries' own, else the dictionary's first (the index is narrow)."""
+    return list(view.entry_names) if view.entry_names else list(view.names[:1])
 
 
 def _target(entry: Entry) -> dict[str, str]:
@@ -169,10 +176,17 @@ def runbook_data(kb: KnowledgeBase, build_date: datetime, version: str) -> dict[
     Raises:
         BuildError: an entry fits no phase or method of the taxonomy (validation rules this out).
     """
+    views = code_views(kb)
     codes = [
-        {**_code_card(view), "entries": [{"id": e.id, "label": entry_label(e.id)} for e in view.entries]}
-        for view in code_views(kb)
+        {
+            **_code_card(view),
+            "index_names": _index_names(view),
+            "entries": [{"id": e.id, "label": entry_label(e.id)} for e in view.entries],
+        }
+        for view in views
     ]
+    # The dictionary's names and messages are under CC BY 4.0: credited wherever the runbook shows them.
+    shows_dictionary = any(view.known for view in views)
     phases = [_phase(number, phase, kb) for number, phase in enumerate(kb.taxonomy.phases, start=1)]
     placed = {e["id"] for p in phases for g in p["groups"] for e in g["entries"]}
     if missing := [e.path for e in kb.entries if e.id not in placed]:
@@ -188,6 +202,7 @@ def runbook_data(kb: KnowledgeBase, build_date: datetime, version: str) -> dict[
         "counts": {"entries": len(kb), "phases": len(phases), "codes": len(codes)},
         "phases": phases,
         "codes": codes,
+        "attribution": ATTRIBUTION if shows_dictionary else None,
     }
 
 
