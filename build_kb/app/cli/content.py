@@ -76,17 +76,78 @@ def new(entry_id: str, phase: str, method: str | None, title: str | None, codes:
     click.echo(created.as_posix())
 
 
+def _namespaces() -> list[str]:
+    from build_kb.core.dictionary import NAMESPACES
+
+    return list(NAMESPACES)
+
+
 @click.command(name="codes")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="List the offline error-code dictionary (every known Windows code) instead of the knowledge base's.",
+)
+@click.option(
+    "--namespace",
+    type=click.Choice(_namespaces()),
+    default=None,
+    help="With --all: only this namespace.",
+)
+@click.option(
+    "--facility",
+    type=click.IntRange(0, 0x7FF),
+    default=None,
+    help="With --all: only codes of this facility number (7 is WIN32; Win32 errors count as 7).",
+)
 @content_option
 @json_option
-def codes_command(content_root: Path, as_json: bool) -> None:
+def codes_command(
+    everything: bool, namespace: str | None, facility: int | None, content_root: Path, as_json: bool
+) -> None:
     """List every error code in the knowledge base with all its notations and entries.
+
+    With --all, list the offline error-code dictionary instead: every Windows code it knows (HRESULT,
+    Windows Update, NTSTATUS, SetupAPI, Win32, WinINet, WinHTTP, RAS), one record per name, with its
+    message where the sources have one. No content folder is needed for that.
 
     \b
     Example:
       kb codes
       kb codes --json | jq '.[] | .hex'
+      kb codes --all --namespace wua
+      kb codes --all --facility 7 --json | jq 'length'
     """
+    if not everything:
+        if namespace is not None or facility is not None:
+            raise click.UsageError("--namespace and --facility filter the dictionary: add --all")
+        _knowledge_base_codes(content_root, as_json)
+        return
+    from build_kb.core.codeview import known_label
+    from build_kb.core.dictionary import ATTRIBUTION, all_codes
+
+    records = all_codes(namespace=namespace, facility=facility)
+    # The names and messages are under CC BY 4.0: the listing credits them, on stderr so that stdout stays
+    # the listing alone.
+    click.echo(ATTRIBUTION, err=True)
+    if as_json:
+        listing = [
+            {"hex": f"0x{r.code:08X}", "value": r.value, "namespace": r.namespace, "name": r.name,
+             "message": r.message}
+            for r in records
+        ]  # fmt: skip
+        click.echo(json.dumps(listing, indent=2, ensure_ascii=False))
+        return
+    lines = []
+    for record in records:
+        message = " ".join(record.message.split()) if record.message else "-"
+        lines.append(f"0x{record.code:08X}  {known_label(record)}  {record.name}  {message}")
+    if lines:
+        click.echo("\n".join(lines))
+
+
+def _knowledge_base_codes(content_root: Path, as_json: bool) -> None:
     from build_kb.core.codeview import code_views
 
     views = code_views(load(content_root))
