@@ -217,7 +217,17 @@ def test_queries_that_match_nothing_return_nothing(searcher: IndexSearcher, text
 def test_result_fields(searcher: IndexSearcher, real_kb: KnowledgeBase) -> None:
     hit = searcher.search("ESU: NO ESU KEY FOUND", limit=1).hits[0]
     entry = real_kb.by_id[hit.id]
-    assert hit.to_json().keys() == {"id", "title", "phase", "codes", "source", "url", "score", "match", "confidence"}
+    assert hit.to_json().keys() == {
+        "id",
+        "title",
+        "phase",
+        "codes",
+        "source",
+        "url",
+        "score",
+        "match",
+        "confidence",
+    }
     assert (hit.title, hit.phase, hit.source, hit.url) == (
         entry.title,
         entry.phase,
@@ -492,7 +502,7 @@ def _run(runner: CliRunner, command: click.Command, *args: str, **kwargs: Any) -
 
 CODE_VIEW_KEYS = {
     "hex", "signed", "unsigned", "facility", "facility_number", "win32", "hresult_from_win32", "notations",
-    "shown_as", "names", "messages", "url", "entries",
+    "shown_as", "names", "messages", "url", "entries", "known",
 }  # fmt: skip
 
 
@@ -521,7 +531,17 @@ def test_lookup_exit_codes(
     if data["code"] is not None:
         assert data["code"].keys() == CODE_VIEW_KEYS
     for item in data["results"]:
-        assert item.keys() == {"id", "title", "phase", "codes", "source", "url", "score", "match", "confidence"}
+        assert item.keys() == {
+            "id",
+            "title",
+            "phase",
+            "codes",
+            "source",
+            "url",
+            "score",
+            "match",
+            "confidence",
+        }
 
 
 def test_lookup_json_values(runner: CliRunner, real_index: Path, no_content: Path) -> None:
@@ -557,7 +577,11 @@ def test_lookup_text_output(runner: CliRunner, real_index: Path, no_content: Pat
     assert "prep-check-80070643-install-fails" in result.stdout
     assert "\x1b[" not in result.output  # no colour when not on a terminal
     unknown = _run(runner, lookup, "0x80070002", "--index", str(real_index), "--content", str(no_content))
-    assert unknown.exit_code == 1 and "No entry carries 0x80070002." in unknown.stdout
+    assert unknown.exit_code == 1
+    assert "0x80070002 ERROR_FILE_NOT_FOUND is not in this knowledge base." in unknown.stdout
+    assert (
+        "Win32 error 2" in unknown.stdout and "The system cannot find the file specified." in unknown.stdout
+    )
 
 
 @pytest.mark.parametrize(

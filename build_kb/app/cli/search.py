@@ -90,31 +90,62 @@ def _printable_fields(view: Any) -> Any:
 
 
 def _echo_code(info: CodeView) -> None:
-    names = ", ".join(info.names)
+    """The code decoded, then every name and message the dictionary has for it, as Err.exe lists them."""
+    from build_kb.core.codeview import known_label
+
+    names = ", ".join(info.names[:3]) + (", ..." if len(info.names) > 3 else "")
     click.echo(click.style(info.hex, bold=True) + (f"  {names}" if names else ""))
     win32 = str(info.win32) if info.win32 is not None else "-"
     click.echo(
         f"    signed {info.signed}   unsigned {info.unsigned}   "
         f"facility {info.facility} ({info.facility_number})   win32 {win32}"
     )
+    for known in info.known:
+        message = f"  {printable(' '.join(known.message.split()))}" if known.message else ""
+        click.echo(f"    {known_label(known, info.value):<18} {known.name}{message}")
+
+
+def _described(info: CodeView) -> str:
+    """`0xC004F074 SL_E_VL_BINDING_SERVICE_UNAVAILABLE`: the code and the name that says most of it (the
+    entries' own, else the first the dictionary explains with a message, else its first)."""
+    explained = [known.name for known in info.known if known.message]
+    name = next(iter([*info.entry_names, *explained, *info.names]), None)
+    return f"{info.hex} {name}" if name else info.hex
+
+
+_MATCH_NOTES = {"related-code": "related code: the same cause and fix", "pattern": "a log line matched"}
 
 
 def _echo_hit(hit: Hit, indent: str = "") -> None:
     hit = _printable_fields(hit)
     click.echo(f"{indent}{click.style(hit.id, fg='cyan', bold=True)}  {hit.title}")
     codes = f"   codes: {', '.join(hit.codes)}" if hit.codes else ""
-    click.echo(f"{indent}    {hit.url}   phase: {hit.phase}{codes}")
+    note = f"   ({_MATCH_NOTES[hit.match]})" if hit.match in _MATCH_NOTES else ""
+    click.echo(f"{indent}    {hit.url}   phase: {hit.phase}{codes}{note}")
 
 
 def _echo_result(result: SearchResult, as_json: bool) -> None:
+    """The answer: the code, then whether the knowledge base covers the query, then the entries."""
     if as_json:
         click.echo(json_text(result.to_json(), indent=2))
         return
     if result.code is not None:
         _echo_code(_printable_fields(result.code))
         click.echo()
+    for code in result.uncovered:
+        if code != result.code or result.covered:
+            continue
+        click.secho(f"{_described(code)} is not in this knowledge base.", fg="yellow", bold=True)
+    if not result.covered:
+        if not result.uncovered:
+            click.secho("Not covered: no entry answers this.", fg="yellow", bold=True)
+        if result.hits:
+            click.secho("Suggestions (low confidence: they share words with the query):", fg="yellow")
+            click.echo()
     for hit in result.hits:
         _echo_hit(hit)
+    if result.covered and (low := sum(hit.confidence != "high" for hit in result.hits)):
+        click.secho(f"({low} of these are low-confidence suggestions.)", dim=True, err=True)
 
 
 @click.command(context_settings=_TEXT_ARGUMENTS)
@@ -128,7 +159,11 @@ def lookup(code: tuple[str, ...], index_root: Path, content_root: Path, as_json:
     CODE may be 0x80070005, 80070005 (eight digits are hex), -2147024891, 2147942405,
     HRESULT_FROM_WIN32(5), a Win32 number (5) or a symbolic name (E_ACCESSDENIED).
 
-    Exit status: 0 found, 1 not in the knowledge base (still decoded), 2 not an error code.
+    CODE may also be pasted text holding a code ("Error: 0x80070005", slui's "0x2a 0x80070005"). The code
+    is decoded, named and explained from the offline error dictionary (as Err.exe does), then the entries
+    carrying it, or listing it as a code with the same fix, are listed.
+
+    Exit status: 0 covered, 1 not in the knowledge base (still decoded and named), 2 not an error code.
 
     \b
     Example:
@@ -149,9 +184,7 @@ def lookup(code: tuple[str, ...], index_root: Path, content_root: Path, as_json:
         click.secho(f"Error: {printable(str(error))}", fg="red", err=True)
         sys.exit(EXIT_USAGE)
     _echo_result(result, as_json)
-    if not result.hits:
-        if not as_json and result.code is not None:
-            click.secho(f"No entry carries {result.code.hex}.", fg="yellow")
+    if not result.covered:
         sys.exit(EXIT_NOT_FOUND)
 
 
@@ -168,7 +201,11 @@ def search(text: tuple[str, ...], limit: int, index_root: Path, content_root: Pa
     text holds an error code the knowledge base knows, the results are the entries carrying it, ranked by
     the words; otherwise the words are searched. TEXT "-" reads the text from stdin.
 
-    Exit status: 0 found, 1 nothing found.
+    Results say how they were found (`match`: code, related-code, text) and how far to trust them
+    (`confidence`: high or low). When no entry answers the text, that is said first and the results are
+    labelled as suggestions.
+
+    Exit status: 0 covered, 1 not covered (suggestions may still be listed), 2 usage.
 
     \b
     Example:
@@ -189,9 +226,7 @@ def search(text: tuple[str, ...], limit: int, index_root: Path, content_root: Pa
 
     result = _with_index(index_root, content_root, read)
     _echo_result(result, as_json)
-    if not result.hits:
-        if not as_json:
-            click.secho("No entry matches.", fg="yellow", err=True)
+    if not result.covered:
         sys.exit(EXIT_NOT_FOUND)
 
 
