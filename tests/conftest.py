@@ -1,4 +1,8 @@
-"""Shared fixtures: a content folder on disk, goldens, and the real content loaded once."""
+"""Shared fixtures: a content folder on disk, goldens, and the fixture content sets loaded once.
+
+Tests of the code run on the fixture sets under tests/data/sets (or on synthetic content); only
+tests/test_shipped_content.py reads the shipped content/ folder.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import CONTENT, make_entry, write_content
+from tests.helpers import ACTIVATION, CONTENT, PRINTING, make_entry, write_content
 
 pytest_plugins = ["tests.browser_fixtures"]
 
@@ -35,8 +39,34 @@ def content_factory(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="session")
+def activation_kb() -> Any:
+    """The activation fixture set, validated (strictly: it has no warnings either)."""
+    from build_kb.content.validate import load_knowledge_base
+
+    return load_knowledge_base(ACTIVATION, strict=True)
+
+
+@pytest.fixture(scope="session")
+def printing_kb() -> Any:
+    """The printing fixture set, validated (strictly)."""
+    from build_kb.content.validate import load_knowledge_base
+
+    return load_knowledge_base(PRINTING, strict=True)
+
+
+@pytest.fixture(scope="session")
+def activation_index(tmp_path_factory: pytest.TempPathFactory, activation_kb: Any) -> Path:
+    """The activation set's search index, built once per session (the tests only read it)."""
+    from search.index import build_index
+
+    root = tmp_path_factory.mktemp("activation-index")
+    build_index(activation_kb, root, content_root=ACTIVATION)
+    return root
+
+
+@pytest.fixture(scope="session")
 def real_kb() -> Any:
-    """The project's own content, validated."""
+    """The shipped content, validated (kept while the modules that use it move to the fixture sets)."""
     from build_kb.content.validate import load_knowledge_base
 
     return load_knowledge_base(CONTENT)

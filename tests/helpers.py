@@ -1,4 +1,5 @@
-"""Factories for tests and benchmarks: single entries and whole synthetic content sets on disk."""
+"""Factories for tests and benchmarks: single entries, whole synthetic content sets on disk, and the fixture
+content sets under tests/data/sets."""
 
 from __future__ import annotations
 
@@ -10,6 +11,21 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
+"""The shipped content; only tests/test_shipped_content.py may read it (kept while the other modules move)."""
+DATA = ROOT / "tests" / "data"
+SETS = DATA / "sets"
+"""Fixture content sets: full content folders that tests of the code run on (never the shipped content/)."""
+ACTIVATION = SETS / "activation"
+"""A desktop team's volume-activation set: 14 entries in 3 phases (one with 3 methods), a code in every
+notation (0x-hex, bare hex, negative decimal, HRESULT_FROM_WIN32(n), Win32 decimal, a symbolic name), shared
+codes, shown_as spellings, literal and regex log patterns, corrections, references and lookup examples."""
+PRINTING = SETS / "printing"
+"""A bilingual (German, French) print desk's set: 6 entries, a phase without methods, entries without
+codes, non-ASCII titles, its own vocabularies (a bash shell), sources with and without an address, and no
+lookup examples."""
+LOGS = DATA / "logs"
+WINDOWS_UPDATE_LOG = LOGS / "windows-update.log"
+"""A WindowsUpdate.log whose failures the activation set's entries explain."""
 
 TAXONOMY: dict[str, Any] = {
     "title": "Synthetic knowledge base",
@@ -35,7 +51,10 @@ TAXONOMY: dict[str, Any] = {
             {"id": "other", "label": "Shown"},
         ],
         "log": [{"id": "cbs-log", "label": "CBS.log"}],
-        "shell": [{"id": "cmd", "label": "Command Prompt", "highlight": "bat"}, {"id": "text", "label": "Text"}],
+        "shell": [
+            {"id": "cmd", "label": "Command Prompt", "highlight": "bat"},
+            {"id": "text", "label": "Text"},
+        ],
     },
 }
 REFERENCES: dict[str, Any] = {

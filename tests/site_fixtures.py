@@ -1,4 +1,4 @@
-"""Building a site once per test session, and reading what is in it."""
+"""Building the site of a content set, and reading what is in it."""
 
 from __future__ import annotations
 
@@ -13,10 +13,34 @@ from build_kb.app.build import BuildOptions, build_site
 from tests.helpers import ROOT
 
 FIXED_DATE = datetime(2024, 1, 2, tzinfo=UTC)
+DEFAULT_CONFIG = ROOT / "build_kb" / "site" / "mkdocs.yml"
+"""The tool's packaged MkDocs configuration, which a team's own mkdocs.yml inherits."""
+
+
+def project_config(folder: Path, content_root: Path) -> Path:
+    """A team's mkdocs.yml in `folder`: the tool's default configuration with its content folder named.
+
+    This is how a project other than this repository sets up its site; nothing in it points at content/.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "mkdocs.yml"
+    content = content_root.resolve().as_posix()
+    config.write_text(
+        f"INHERIT: {DEFAULT_CONFIG.as_posix()}\ndocs_dir: {content}\nplugins:\n  kb:\n    content: {content}\n",
+        "utf-8",
+    )
+    return config
+
+
+def build_set_site(target: Path, content_root: Path) -> Path:
+    """Build the site of a content folder (a fixture set, or synthetic content) into `target`."""
+    config = project_config(target.parent / f"{target.name}-project", content_root)
+    build_site(BuildOptions(content_root=content_root, config_file=config), target, FIXED_DATE)
+    return target
 
 
 def build_real_site(target: Path, content_root: Path | None = None) -> Path:
-    """Build the project's site (or another content folder's) into `target` with the real mkdocs.yml."""
+    """Build the shipped content's site (or another content folder's) with the repository's mkdocs.yml."""
     options = BuildOptions(content_root=content_root or ROOT / "content", config_file=ROOT / "mkdocs.yml")
     build_site(options, target, FIXED_DATE)
     return target
