@@ -61,7 +61,25 @@ def test_view_carries_the_dictionary_after_the_entries_names() -> None:
         ("hresult", "E_ACCESSDENIED", 0x80070005, E_ACCESSDENIED),
         ("win32", "ERROR_ACCESS_DENIED", 5, ACCESS_DENIED),
     ]
-    assert view.name == "ERROR_ACCESS_DENIED" and view.message == E_ACCESSDENIED
+    # No message of the entry's: the Win32 error's, as FormatMessage gives for an HRESULT_FROM_WIN32 code.
+    assert view.name == "ERROR_ACCESS_DENIED" and view.message == ACCESS_DENIED
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "message"),
+    [
+        # The Win32 error inside, not the DirectInput alias the HRESULT lists first.
+        (0x80070002, "ERROR_FILE_NOT_FOUND", "The system cannot find the file specified."),
+        # Of two Win32 names, the one with a message (DNS_ERROR_NO_MEMORY has none).
+        (0x8007000E, "ERROR_OUTOFMEMORY", "Not enough storage is available to complete this operation."),
+        (0x80092004, "CRYPT_E_NOT_FOUND", CRYPT_MESSAGE),
+        (0xC0000022, "STATUS_ACCESS_DENIED", None),  # NTSTATUS: a name, no licence-clean text
+        (0x12345678, None, None),
+    ],
+)
+def test_one_name_and_message_without_the_entries(value: int, name: str | None, message: str | None) -> None:
+    view = CodeView.of(Code(value))
+    assert (view.name, view.message) == (name, message)
 
 
 def test_view_json_lists_every_name_and_what_the_dictionary_knows() -> None:
@@ -218,6 +236,7 @@ def test_runbook_index_names_and_attribution(tmp_path: Path) -> None:
         make_entry("named", codes=[{"code": "0x80070005", "name": "ERROR_ACCESS_DENIED"}]),
         make_entry("bare", codes=[{"code": "0x80092004"}]),
         make_entry("unknown", codes=[{"code": "0x12345678"}]),
+        make_entry("win32", codes=[{"code": "0x80070002"}]),
     )
     from datetime import UTC, datetime
 
@@ -226,12 +245,14 @@ def test_runbook_index_names_and_attribution(tmp_path: Path) -> None:
     assert index == {
         "0x12345678": [],
         "0x80070005": ["ERROR_ACCESS_DENIED"],  # the entry's own; not E_ACCESSDENIED as well
-        "0x80092004": ["CRYPT_E_NOT_FOUND"],  # the dictionary's first, as the entry gives none
+        "0x80092004": ["CRYPT_E_NOT_FOUND"],  # the dictionary's, as the entry gives none
+        "0x80070002": ["ERROR_FILE_NOT_FOUND"],  # the Win32 error's name, not DIERR_NOTFOUND
     }
     assert data["attribution"] == ATTRIBUTION
     cards = {e["id"]: e["codes"][0] for p in data["phases"] for g in p["groups"] for e in g["entries"]}
     assert cards["bare"]["names"] == ["CRYPT_E_NOT_FOUND"] and cards["bare"]["message"] == CRYPT_MESSAGE
-    assert cards["unknown"]["message"] is None
+    assert cards["unknown"]["message"] is None and cards["unknown"]["name"] is None
+    assert cards["win32"]["name"] == "ERROR_FILE_NOT_FOUND"
 
 
 def test_runbook_without_dictionary_codes_has_no_attribution(tmp_path: Path) -> None:

@@ -151,9 +151,23 @@ class CodeView:
         )
 
     @property
+    def primary(self) -> KnownCode | None:
+        """The dictionary's record to name the code by where there is room for one name.
+
+        For an HRESULT_FROM_WIN32 code the Win32 error inside (ERROR_FILE_NOT_FOUND for 0x80070002, not the
+        DirectInput alias listed first), as FormatMessage describes such a code; among those, the first with a
+        message (ERROR_OUTOFMEMORY, not DNS_ERROR_NO_MEMORY, for 0x8007000E).
+        """
+        wrapped = [k for k in self.known if self.win32 is not None and k.value == self.win32]
+        candidates = wrapped or list(self.known)
+        return next((k for k in candidates if k.message), candidates[0] if candidates else None)
+
+    @property
     def name(self) -> str | None:
-        """The name to print where there is room for one: the entries' first, else the dictionary's first."""
-        return self.names[0] if self.names else None
+        """The name to print where there is room for one: the entries' first, else the dictionary's primary."""
+        if self.entry_names:
+            return self.entry_names[0]
+        return self.primary.name if self.primary else None
 
     @property
     def known_messages(self) -> tuple[KnownCode, ...]:
@@ -168,9 +182,13 @@ class CodeView:
 
     @property
     def message(self) -> str | None:
-        """The message to print where there is room for one: the entries' first, else the dictionary's first."""
+        """The message to print where there is room for one: the entries' first, else the dictionary's (the
+        primary record's, or the first it has)."""
         if self.messages:
             return self.messages[0]
+        primary = self.primary
+        if primary is not None and primary.message:
+            return primary.message
         documented = self.known_messages
         return documented[0].message if documented else None
 

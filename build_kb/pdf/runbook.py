@@ -64,6 +64,7 @@ def _code_card(view: CodeView) -> dict[str, Any]:
         "hresult_from_win32": view.from_win32,
         "facility": f"{view.facility_number} ({view.facility})",
         "names": list(view.names),
+        "name": view.name,
     }
 
 
@@ -79,8 +80,8 @@ def _code(ref: CodeRef) -> dict[str, Any]:
 
 
 def _index_names(view: CodeView) -> list[str]:
-    """The names the code index prints: the entries' own, else the dictionary's first (the index is narrow)."""
-    return list(view.entry_names) if view.entry_names else list(view.names[:1])
+    """The names the code index prints: the entries' own, else the dictionary's primary (the index is narrow)."""
+    return list(view.entry_names) if view.entry_names else [view.name] if view.name else []
 
 
 def _target(entry: Entry) -> dict[str, str]:
