@@ -11,9 +11,8 @@ import yaml
 
 from build_kb.content.validate import check_content, load_knowledge_base
 from build_kb.core.errors import ValidationFailed
-from tests.helpers import make_entry
+from tests.helpers import ACTIVATION, DATA, PRINTING, ROOT, SETS, make_entry
 
-DATA = Path(__file__).parent / "data"
 INVALID = DATA / "invalid"
 EXPECTED = DATA / "invalid-expected.txt"
 
@@ -67,7 +66,11 @@ def test_problems_are_sorted_by_file_line_and_column(invalid_copy: Path) -> None
             "invalid regular",
         ),
         ({"causes": ["<b>bold</b>"]}, "causes[0]", "raw HTML is not allowed"),
-        ({"actions": [{"step": "x", "shell": "bash"}]}, "actions[0].shell", "is not in the taxonomy's vocabularies.shell (declared: cmd, text)"),
+        (
+            {"actions": [{"step": "x", "shell": "bash"}]},
+            "actions[0].shell",
+            "is not in the taxonomy's vocabularies.shell (declared: cmd, text)",
+        ),
         ({"extra": 1}, "extra", "unknown key 'extra'"),
         ({"id": "Sample_Entry"}, "id", "is not a valid id"),
     ],
@@ -142,25 +145,45 @@ def test_unreadable_file_is_a_problem_not_a_crash(content_factory) -> None:
         target.chmod(0o644)
 
 
-def test_real_content_is_valid_and_complete(real_kb) -> None:
-    assert len(real_kb) == 25
-    sections = {e.source.section for e in real_kb}
-    assert len(sections) >= 23  # the two VAMT "product key is invalid" sections share a heading
+@pytest.mark.parametrize(("root", "count"), [(ACTIVATION, 14), (PRINTING, 6)], ids=["activation", "printing"])
+def test_fixture_sets_are_valid_without_warnings(root: Path, count: int) -> None:
+    kb, problems = check_content(root)
+    assert kb is not None and problems == []
+    assert len(kb) == count
+    # Entries come in reading order: by phase, then method, then source heading (or title).
+    phases = [p.id for p in kb.taxonomy.phases]
+    assert [phases.index(e.phase) for e in kb] == sorted(phases.index(e.phase) for e in kb)
 
 
-def test_real_entries_validate_against_the_json_schema() -> None:
+def test_the_fixture_sets_differ_where_content_sets_may_differ(activation_kb, printing_kb) -> None:
+    """What the code must not assume: methods, codes, sources, lookup examples and vocabularies vary."""
+    assert all(not p.methods for p in printing_kb.taxonomy.phases[1:])
+    assert any(not e.codes for e in printing_kb) and all(e.codes for e in activation_kb)
+    assert any(e.source is None for e in printing_kb) and any(e.source and e.source.url for e in printing_kb)
+    assert printing_kb.taxonomy.lookup_examples == () and activation_kb.taxonomy.lookup_examples
+    assert {t.id for t in printing_kb.taxonomy.vocabularies.shell} == {"bash", "powershell"}
+    assert printing_kb.taxonomy.short_name != activation_kb.taxonomy.short_name
+
+
+SET_FILES = sorted(SETS.rglob("*.yaml"))
+SET_ENTRIES = [p for p in SET_FILES if p.name not in ("taxonomy.yaml", "references.yaml")]
+
+
+@pytest.mark.parametrize("path", SET_ENTRIES, ids=lambda p: p.stem)
+def test_fixture_entries_validate_against_the_json_schema(path: Path) -> None:
     import json
 
     import jsonschema
 
-    schema = json.loads(
-        (Path(__file__).parent.parent / "build_kb/content/schema/entry.schema.json").read_text("utf-8")
+    schema = json.loads((ROOT / "build_kb/content/schema/entry.schema.json").read_text("utf-8"))
+    text = path.read_text("utf-8")
+    jsonschema.validate(yaml.safe_load(text), schema)
+    # The first line points editors at the schema, relative to the file.
+    first = text.splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=")
+    assert (path.parent / first.split("=", 1)[1]).resolve() == (
+        ROOT / "build_kb/content/schema/entry.schema.json"
     )
-    files = sorted(p for p in (DATA.parent.parent / "content").rglob("*.yaml") if p.parent.name != "content")
-    assert len(files) == 25
-    for path in files:
-        jsonschema.validate(yaml.safe_load(path.read_text("utf-8")), schema)
-        assert path.read_text("utf-8").startswith("# yaml-language-server: $schema=")
 
 
 FAST_PATH_TEXTS = {
@@ -170,13 +193,12 @@ FAST_PATH_TEXTS = {
     "comments and document marker": "# comment\n---\nkey: value  # trailing\n",
     "windows line ends": 'a: 1\r\nb:\r\n  - x\r\n  - "tab\\there"\r\nc: >-\r\n  folded\r\n  text\r\n',
 }
-REAL_FILES = sorted((Path(__file__).resolve().parent.parent / "content").rglob("*.yaml"))
 
 
 @pytest.mark.parametrize(
     "text",
-    [*FAST_PATH_TEXTS.values(), *(p.read_text("utf-8") for p in REAL_FILES)],
-    ids=[*FAST_PATH_TEXTS, *(p.stem for p in REAL_FILES)],
+    [*FAST_PATH_TEXTS.values(), *(p.read_text("utf-8") for p in SET_FILES)],
+    ids=[*FAST_PATH_TEXTS, *(p.relative_to(SETS).with_suffix("").as_posix() for p in SET_FILES)],
 )
 def test_libyaml_and_python_parsers_give_the_same_document(text: str) -> None:
     from build_kb.content import load
