@@ -10,9 +10,9 @@ import yaml
 from build_kb.content.validate import load_knowledge_base
 from build_kb.site import markdown_text as md
 from build_kb.site.render import navigation, render_entry, render_pages
-from tests.helpers import make_entry, write_content
+from tests.helpers import ROOT, make_entry, write_content
 
-GOLDEN = Path(__file__).parent / "golden" / "render"
+GOLDEN = ROOT / "tests" / "golden" / "render"
 CASES = sorted(GOLDEN.glob("*.yaml"))
 
 
