@@ -220,6 +220,7 @@ def _entry(build: IndexBuild, notify: Notify, *, fresh: bool = False) -> Iterato
         shutil.rmtree(root / BUILDS / data.digest, ignore_errors=True)
     notify(f"indexing {build.root.as_posix()} for searching on this machine (once), in {root.as_posix()}")
     try:
+        private_folder(root.parent)  # the cache folder: this user's only, where permissions exist
         built = _build_entry(root, data, docs)
     except OSError as error:
         notify(f"cannot write the search cache ({describe(error)}); indexing into a temporary folder")
