@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from build_kb.app.build import BuildOptions, build_site
 from tests.browser_fixtures import PageWatch, search
 from tests.helpers import make_entry, write_content
-from tests.site_fixtures import FIXED_DATE
+from tests.site_fixtures import build_set_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -56,9 +55,7 @@ def _entries() -> list[dict[str, object]]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("answers")
     content = write_content(root / "content", _entries())
-    target = root / "site"
-    build_site(BuildOptions(content_root=content, config_file=None), target, FIXED_DATE)
-    return target
+    return build_set_site(root / "site", content)
 
 
 @pytest.mark.parametrize(
