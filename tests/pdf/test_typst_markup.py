@@ -16,8 +16,9 @@ from build_kb.pdf.typst_markup import (
     typst_string,
     typst_value,
 )
+from tests.helpers import ROOT
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "build_kb" / "pdf" / "templates" / "runbook.typ"
+TEMPLATE = ROOT / "build_kb" / "pdf" / "templates" / "runbook.typ"
 
 
 def par(*inlines: Any) -> dict[str, Any]:
