@@ -36,35 +36,24 @@ from search.store import (
     prune_builds,
     read_current,
 )
-from tests.helpers import CONTENT, ROOT, make_entry, write_content
+from tests.helpers import ROOT, make_entry, write_content
 
-# (value, signed, Win32 number) of every code of the article; symbolic names come from the content.
-ARTICLE_CODES = [
-    (0x80096010, -2146869232, None),
-    (0xC004F050, -1073418160, None),
-    (0x80072F8F, -2147012721, 12175),
-    (0xC004C020, -1073430496, None),
-    (0xC004F025, -1073418203, None),
-    (0x80072EE7, -2147012889, 12007),
-    (0x80072EE2, -2147012894, 12002),
-    (0xC004F04D, -1073418163, None),
-    (0x80070643, -2147023293, 1603),
-    (0x80070645, -2147023291, 1605),
-    (0x80070661, -2147023263, 1633),
+# (value, signed, Win32 number, symbolic name) of every code of the activation set, typed here, not computed.
+SET_CODES = [
+    (0x80070005, -2147024891, 5, "ERROR_ACCESS_DENIED"),
+    (0x80070643, -2147023293, 1603, "ERROR_INSTALL_FAILURE"),
+    (0x8007232B, -2147015893, 9003, "DNS_ERROR_RCODE_NAME_ERROR"),
+    (0x80240017, -2145124329, None, "WU_E_NOT_APPLICABLE"),
+    (0x8024402C, -2145107924, None, "WU_E_PT_WINHTTP_NAME_NOT_RESOLVED"),
+    (0xC004C003, -1073430525, None, "SL_E_CHPA_PRODUCT_KEY_BLOCKED"),
+    (0xC004C020, -1073430496, None, "SL_E_CHPA_DMAK_LIMIT_EXCEEDED"),
+    (0xC004F038, -1073418184, None, "SL_E_VL_NOT_ENOUGH_COUNT"),
+    (0xC004F041, -1073418175, None, "SL_E_VL_KEY_MANAGEMENT_SERVICE_NOT_ACTIVATED"),
+    (0xC004F050, -1073418160, None, "SL_E_INVALID_PRODUCT_KEY"),
+    (0xC004F069, -1073418135, None, "SL_E_MISMATCHED_PRODUCT_SKU"),
+    (0xC004F074, -1073418124, None, "SL_E_VL_BINDING_SERVICE_UNAVAILABLE"),
 ]
-PRIMARY_NAMES = {
-    0x80096010: "TRUST_E_BAD_DIGEST",
-    0xC004F050: "SL_E_INVALID_PRODUCT_KEY",
-    0x80072F8F: "WININET_E_DECODING_FAILED",
-    0xC004C020: "SL_E_CHPA_DMAK_LIMIT_EXCEEDED",
-    0xC004F025: "SL_E_LUA_ACCESSDENIED",
-    0x80072EE7: "WININET_E_NAME_NOT_RESOLVED",
-    0x80072EE2: "WININET_E_TIMEOUT",
-    0xC004F04D: "SL_E_CIDIID_INVALID_CHECK_DIGITS",
-    0x80070643: "ERROR_INSTALL_FAILURE",
-    0x80070645: "ERROR_UNKNOWN_PRODUCT",
-    0x80070661: "ERROR_INSTALL_PLATFORM_UNSUPPORTED",
-}
+PRIMARY_NAMES = {value: name for value, _, _, name in SET_CODES}
 
 
 def _notations(value: int, signed: int, win32: int | None) -> list[str]:
@@ -76,72 +65,53 @@ def _notations(value: int, signed: int, win32: int | None) -> list[str]:
 
 
 NOTATIONS = [
-    (value, text) for value, signed, win32 in ARTICLE_CODES for text in _notations(value, signed, win32)
+    (value, text) for value, signed, win32, _ in SET_CODES for text in _notations(value, signed, win32)
 ]
 
-# Messages pasted from the article, and the entry that must come first.
+# Messages pasted from the activation set's tools and logs, and the entry that must come first.
 PASTED = [
-    ("Run 'slui.exe 0x2a 0xC004F050' to display the error text.", "ipk-slui-0xc004f050"),
-    ("Unable to connect to the WMI service on the remote machine", "vamt-wmi-unable-to-connect"),
-    ("Error: Access is denied.", "vamt-access-denied"),
-    (
-        "The Windows Modules Installer must be updated before you can install this package.",
-        "wusa-windows-modules-installer-must-be-updated",
-    ),
-    ("ESU: NO ESU KEY FOUND", "embedded-no-esu-key-found"),
-    (
-        "Download and Install Updates Some updates were not installed",
-        "windows-update-some-updates-not-installed",
-    ),
-    ("The update is not applicable to your computer.", "update-not-applicable"),
-    ("the Multiple Activation Key has exceeded its limit", "activation-0xc004c020-mak-limit"),
-    ("License Status: Unlicensed", "slmgr-ato-still-unlicensed"),
-    ("The digital signature of the object did not verify.", "installer-0x80096010-digital-signature"),
     (
         "Error: 0xC004F050 The Software Licensing Service reported that the product key is invalid.",
-        "slmgr-ipk-0xc004f050-product-key-invalid",
+        "ipk-0xc004f050-product-key-invalid",
     ),
-    ("Error: Product activation failed.", "slmgr-product-activation-failed"),
-    ("Error: product not found.", "slmgr-product-not-found"),
+    ("Code 80070643 Windows Update encountered an unknown error.", "update-80070643-install-failure"),
+    ("The update is not applicable to your computer.", "update-0x80240017-not-applicable"),
+    ("WARNING: GetCookie failure, error = 0x8024402C", "update-0x8024402c-server-name-not-resolved"),
     (
-        "0xC004F025 access denied: the requested action requires elevated privileges.",
-        "slmgr-0xc004f025-access-denied",
+        "Error: 0xC004F069 On a computer running Microsoft Windows non-core edition, run 'slui.exe 0x2a "
+        "0xC004F069' to display the error text.",
+        "ipk-0xc004f069-evaluation-edition",
     ),
-    ("0x80072EE2 The operation timed out", "activation-0x80072ee2-timed-out"),
-    ("Content decoding has failed", "activation-0x80072f8f-content-decoding-failed"),
+    ("No Key Management Service (KMS) could be contacted", "kms-0xc004f074-no-kms-contacted"),
+    ("Error: 0x8007232B DNS name does not exist.", "kms-0x8007232b-dns-name-does-not-exist"),
     (
-        "ESU: Pre IMDS checks failed, Not Eligible:HRESULT_FROM_WIN32(1605)",
-        "prep-check-80070643-install-fails",
+        "The count reported by your Key Management Service (KMS) is insufficient.",
+        "kms-0xc004f038-count-insufficient",
     ),
-    ("Error: 80070643 - prep-check KB installation fails", "prep-check-80070643-install-fails"),
+    ("can't find _vlmcs._tcp.contoso.com: Non-existent domain", "kms-host-srv-record-missing"),
+    ("System error 5 has occurred.", "kms-host-system-error-5-access-denied"),
+    ("The activation server determined the specified product key is blocked.", "mak-0xc004c003-key-blocked"),
+    ("the Multiple Activation Key has exceeded its limit", "mak-0xc004c020-limit-exceeded"),
+    ("the KMS host is not activated", "kms-host-0xc004f041-host-not-activated"),
+    ("Activation failed: HRESULT -1073418184", "kms-0xc004f038-count-insufficient"),
     (
-        "The Software Licensing Service determined that the Installation ID (IID) or the Confirmation ID (CID) is invalid",
-        "phone-0xc004f04d-invalid-iid-cid",
+        "Installation Failure: Windows failed to install the following update with error 0x80070643: "
+        "Security Update for Microsoft .NET Framework 4.8 (KB5011048).",
+        "update-80070643-install-failure",
     ),
+    ("SOAP Fault: 0x000127", "update-0x8024402c-server-name-not-resolved"),
+    ("evaluation edition", "ipk-0xc004f069-evaluation-edition"),
+    ("Sysprep", "kms-0xc004f038-count-insufficient"),
     (
-        "On a computer running Microsoft Windows non-core edition, run 'slui.exe 0x2a 0x80072EE7' to display the error text.",
-        "activation-0x80072ee7-name-not-resolved",
-    ),
-    ("Unable to verify product key", "vamt-activate-unable-to-verify-product-key"),
-    (
-        "Windows Update Standalone Installer\nThe Windows Modules Installer must be updated before you can install "
-        "this package. Please update the Windows Modules Installer on your computer, then retry Setup.\n" * 3,
-        "wusa-windows-modules-installer-must-be-updated",
+        "Windows Update Standalone Installer\nThe update is not applicable to your computer.\n" * 3,
+        "update-0x80240017-not-applicable",
     ),
 ]
 
 
-@pytest.fixture(scope="session")
-def real_index(tmp_path_factory: pytest.TempPathFactory, real_kb: KnowledgeBase) -> Path:
-    """The real content indexed once, for the whole session."""
-    root = tmp_path_factory.mktemp("real-index")
-    build_index(real_kb, root, content_root=CONTENT)
-    return root
-
-
-@pytest.fixture(scope="session")
-def searcher(real_index: Path) -> Iterator[IndexSearcher]:
-    with IndexSearcher(current_build(real_index)) as opened:
+@pytest.fixture(scope="module")
+def searcher(activation_index: Path) -> Iterator[IndexSearcher]:
+    with IndexSearcher(current_build(activation_index)) as opened:
         yield opened
 
 
@@ -151,22 +121,24 @@ def no_content(tmp_path: Path) -> Path:
     return tmp_path / "no-content"
 
 
-# --- lookup and search on the real content -----------------------------------------------------------
+# --- lookup and search on the activation set -----------------------------------------------------------
 
 
 @pytest.mark.parametrize(("value", "text"), NOTATIONS)
-def test_lookup_finds_every_notation(real_index: Path, real_kb: KnowledgeBase, value: int, text: str) -> None:
-    result = lookup_code(current_build(real_index), text)
+def test_lookup_finds_every_notation(
+    activation_index: Path, activation_kb: KnowledgeBase, value: int, text: str
+) -> None:
+    result = lookup_code(current_build(activation_index), text)
     assert result.code is not None and result.code.hex == f"0x{value:08X}"
-    assert [hit.id for hit in result.hits] == [e.id for e in real_kb.entries_by_code[value]]
+    assert [hit.id for hit in result.hits] == [e.id for e in activation_kb.entries_by_code[value]]
     assert PRIMARY_NAMES[value] in result.code.names
 
 
 @pytest.mark.parametrize(("value", "text"), NOTATIONS)
 def test_search_puts_the_code_entries_first(
-    searcher: IndexSearcher, real_kb: KnowledgeBase, value: int, text: str
+    searcher: IndexSearcher, activation_kb: KnowledgeBase, value: int, text: str
 ) -> None:
-    expected = {e.id for e in real_kb.entries_by_code[value]}
+    expected = {e.id for e in activation_kb.entries_by_code[value]}
     result = searcher.search(text)
     assert {hit.id for hit in result.hits[: len(expected)]} == expected
     assert result.code is not None and result.code.hex == f"0x{value:08X}"
@@ -177,32 +149,41 @@ def test_pasted_message_ranks_its_entry_first(searcher: IndexSearcher, text: str
     assert searcher.search(text).hits[0].id == first
 
 
-def test_words_rerank_only_within_the_code_entries(searcher: IndexSearcher, real_kb: KnowledgeBase) -> None:
-    hits = searcher.search("0xC004F050 VAMT").hits
-    assert hits[0].id == "vamt-install-key-product-key-invalid"
-    assert {h.id for h in hits[:3]} == {e.id for e in real_kb.entries_by_code[0xC004F050]}
+def test_words_rerank_only_within_the_code_entries(
+    searcher: IndexSearcher, activation_kb: KnowledgeBase
+) -> None:
+    carriers = {e.id for e in activation_kb.entries_by_code[0xC004F050]}
+    assert len(carriers) == 2
+    for words, first in (
+        ("GVLK", "gvlk-wrong-edition-key-invalid"),
+        ("slmgr", "ipk-0xc004f050-product-key-invalid"),
+    ):
+        hits = searcher.search(f"0xC004F050 {words}").hits
+        assert hits[0].id == first
+        assert {h.id for h in hits[: len(carriers)]} == carriers  # the code's entries come first
 
 
 def test_unknown_code_is_decoded_and_the_words_searched(searcher: IndexSearcher) -> None:
     result = searcher.search("0x80070002 The update is not applicable to your computer.")
     assert result.code is not None and result.code.hex == "0x80070002" and not result.known
-    assert result.hits[0].id == "update-not-applicable"
+    assert result.hits[0].id == "update-0x80240017-not-applicable"
 
 
-def test_literal_shown_as_string_finds_its_code(searcher: IndexSearcher, real_index: Path) -> None:
-    result = searcher.search("147012721")
-    assert result.hits[0].id == "activation-0x80072f8f-content-decoding-failed"
-    assert result.code is not None and result.code.hex == "0x80072F8F"
-    assert lookup_code(current_build(real_index), "147012721").code.hex == "0x80072F8F"  # type: ignore[union-attr]
+def test_literal_shown_as_string_finds_its_code(searcher: IndexSearcher, activation_index: Path) -> None:
+    # "0xC004F74" (a digit lost) parses as another code, 0x0C004F74; the entry lists it as a spelling.
+    result = searcher.search("0xC004F74")
+    assert result.hits[0].id == "kms-0xc004f074-no-kms-contacted"
+    assert result.code is not None and result.code.hex == "0xC004F074"
+    assert lookup_code(current_build(activation_index), "0xC004F74").code.hex == "0xC004F074"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
     ("text", "first"),
     [
-        ("NOT applicable", "update-not-applicable"),
-        ('"Access AND denied" OR', "vamt-access-denied"),
-        ("title:license status: unlicensed", "slmgr-ato-still-unlicensed"),
-        ("(Multiple Activation Key)*", "activation-0xc004c020-mak-limit"),
+        ("NOT applicable", "update-0x80240017-not-applicable"),
+        ('"Multiple AND Activation" OR', "mak-0xc004c020-limit-exceeded"),
+        ("title:key blocked", "mak-0xc004c003-key-blocked"),
+        ("(Key Management Service)*", "kms-0xc004f074-no-kms-contacted"),
     ],
 )
 def test_query_syntax_is_plain_text(searcher: IndexSearcher, text: str, first: str) -> None:
@@ -214,9 +195,9 @@ def test_queries_that_match_nothing_return_nothing(searcher: IndexSearcher, text
     assert searcher.search(text).hits == ()
 
 
-def test_result_fields(searcher: IndexSearcher, real_kb: KnowledgeBase) -> None:
-    hit = searcher.search("ESU: NO ESU KEY FOUND", limit=1).hits[0]
-    entry = real_kb.by_id[hit.id]
+def test_result_fields(searcher: IndexSearcher, activation_kb: KnowledgeBase) -> None:
+    hit = searcher.search("System error 5 has occurred.", limit=1).hits[0]
+    entry = activation_kb.by_id[hit.id]
     assert hit.to_json().keys() == {
         "id",
         "title",
@@ -240,8 +221,8 @@ def test_limit(searcher: IndexSearcher) -> None:
     assert len(searcher.search("activation key", limit=3).hits) == 3
 
 
-def test_lookup_of_unknown_and_invalid_codes(real_index: Path) -> None:
-    build = current_build(real_index)
+def test_lookup_of_unknown_and_invalid_codes(activation_index: Path) -> None:
+    build = current_build(activation_index)
     unknown = lookup_code(build, "0x80070002")
     assert unknown.hits == () and unknown.code is not None and unknown.code.win32 == 2
     assert lookup_code(build, "S_OK").code.hex == "0x00000000"  # type: ignore[union-attr]
@@ -511,8 +492,11 @@ CODE_VIEW_KEYS = {
     [
         (["0xC004F050"], 0),
         (["-1073418160"], 0),
-        (["HRESULT_FROM_WIN32(1633)"], 0),
-        (["HRESULT_FROM_WIN32", "(1633)"], 0),
+        (["HRESULT_FROM_WIN32(9003)"], 0),
+        (["HRESULT_FROM_WIN32", "(9003)"], 0),
+        (["80070643"], 0),
+        (["-1073418184"], 0),
+        (["5"], 0),
         (["sl_e_invalid_product_key"], 0),
         (["0x80070002"], 1),
         (["S_OK"], 1),
@@ -521,9 +505,11 @@ CODE_VIEW_KEYS = {
     ],
 )
 def test_lookup_exit_codes(
-    runner: CliRunner, real_index: Path, no_content: Path, args: list[str], exit_code: int
+    runner: CliRunner, activation_index: Path, no_content: Path, args: list[str], exit_code: int
 ) -> None:
-    result = _run(runner, lookup, *args, "--index", str(real_index), "--content", str(no_content), "--json")
+    result = _run(
+        runner, lookup, *args, "--index", str(activation_index), "--content", str(no_content), "--json"
+    )
     assert result.exit_code == exit_code, result.output
     data = json.loads(result.stdout)
     assert data.keys() == {"query", "covered", "code", "uncovered_codes", "results"}
@@ -544,39 +530,43 @@ def test_lookup_exit_codes(
         }
 
 
-def test_lookup_json_values(runner: CliRunner, real_index: Path, no_content: Path) -> None:
-    result = _run(runner, lookup, "1633", "--index", str(real_index), "--content", str(no_content), "--json")
-    data = json.loads(result.stdout)
+def test_lookup_json_values(runner: CliRunner, activation_index: Path, no_content: Path) -> None:
+    args = ["9003", "--index", str(activation_index), "--content", str(no_content), "--json"]
+    data = json.loads(_run(runner, lookup, *args).stdout)
     code = {key: data["code"][key] for key in ("hex", "signed", "unsigned", "facility", "win32", "names")}
     assert code == {
-        "hex": "0x80070661",
-        "signed": -2147023263,
-        "unsigned": 2147944033,
+        "hex": "0x8007232B",
+        "signed": -2147015893,
+        "unsigned": 2147951403,
         "facility": "WIN32",
-        "win32": 1633,
-        "names": ["ERROR_INSTALL_PLATFORM_UNSUPPORTED"],
+        "win32": 9003,
+        "names": ["DNS_ERROR_RCODE_NAME_ERROR"],
     }
-    assert data["code"]["hresult_from_win32"] == "HRESULT_FROM_WIN32(1633)"
-    assert data["code"]["url"] == "codes/0x80070661.html"
+    assert data["code"]["hresult_from_win32"] == "HRESULT_FROM_WIN32(9003)"
+    assert data["code"]["url"] == "codes/0x8007232B.html"
     assert [e["id"] for e in data["code"]["entries"]] == [r["id"] for r in data["results"]]
     assert [r["id"] for r in data["results"]] == [
-        "embedded-1633-key-in-embedded-range",
-        "embedded-1633-key-out-of-embedded-range",
+        "kms-0x8007232b-dns-name-does-not-exist",
+        "kms-host-srv-record-missing",
     ]
-    assert data["results"][0]["url"] == "entries/embedded-1633-key-in-embedded-range.html"
-    assert data["results"][0]["codes"] == ["0x80070661"]
+    assert data["results"][0]["url"] == "entries/kms-0x8007232b-dns-name-does-not-exist.html"
+    assert data["results"][0]["codes"] == ["0x8007232B"]
 
 
-def test_lookup_text_output(runner: CliRunner, real_index: Path, no_content: Path) -> None:
-    result = _run(runner, lookup, "0x80070643", "--index", str(real_index), "--content", str(no_content))
+def test_lookup_text_output(runner: CliRunner, activation_index: Path, no_content: Path) -> None:
+    result = _run(
+        runner, lookup, "0x80070643", "--index", str(activation_index), "--content", str(no_content)
+    )
     assert result.exit_code == 0
     assert result.stdout.splitlines()[:2] == [
         "0x80070643  ERROR_INSTALL_FAILURE",
         "    signed -2147023293   unsigned 2147944003   facility WIN32 (7)   win32 1603",
     ]
-    assert "prep-check-80070643-install-fails" in result.stdout
+    assert "update-80070643-install-failure" in result.stdout
     assert "\x1b[" not in result.output  # no colour when not on a terminal
-    unknown = _run(runner, lookup, "0x80070002", "--index", str(real_index), "--content", str(no_content))
+    unknown = _run(
+        runner, lookup, "0x80070002", "--index", str(activation_index), "--content", str(no_content)
+    )
     assert unknown.exit_code == 1
     assert "0x80070002 ERROR_FILE_NOT_FOUND is not in this knowledge base." in unknown.stdout
     assert (
@@ -587,34 +577,44 @@ def test_lookup_text_output(runner: CliRunner, real_index: Path, no_content: Pat
 @pytest.mark.parametrize(
     ("args", "exit_code", "first"),
     [
-        (["ESU:", "NO", "ESU", "KEY", "FOUND"], 0, "embedded-no-esu-key-found"),
-        (["-", "Error:", "Access", "is", "denied."], 0, "vamt-access-denied"),
+        (["System", "error", "5", "has", "occurred."], 0, "kms-host-system-error-5-access-denied"),
+        (["-", "No", "Key", "Management", "Service", "(KMS)", "could", "be", "contacted"], 0,
+         "kms-0xc004f074-no-kms-contacted"),
         (["zzzqqqxx"], 1, None),
         (["*"], 1, None),
     ],
-)
+)  # fmt: skip
 def test_search_command(
-    runner: CliRunner, real_index: Path, no_content: Path, args: list[str], exit_code: int, first: str | None
+    runner: CliRunner,
+    activation_index: Path,
+    no_content: Path,
+    args: list[str],
+    exit_code: int,
+    first: str | None,
 ) -> None:
-    result = _run(runner, search, *args, "--index", str(real_index), "--content", str(no_content), "--json")
+    result = _run(
+        runner, search, *args, "--index", str(activation_index), "--content", str(no_content), "--json"
+    )
     assert result.exit_code == exit_code
     data = json.loads(result.stdout)
     assert data.keys() == {"query", "covered", "code", "uncovered_codes", "results"}
     assert (data["results"][0]["id"] if data["results"] else None) == first
 
 
-def test_search_reads_stdin_and_limits(runner: CliRunner, real_index: Path, no_content: Path) -> None:
-    args = ["-", "--limit", "2", "--index", str(real_index), "--content", str(no_content), "--json"]
-    result = _run(runner, search, *args, input="License Status: Unlicensed\n")
+def test_search_reads_stdin_and_limits(runner: CliRunner, activation_index: Path, no_content: Path) -> None:
+    args = ["-", "--limit", "2", "--index", str(activation_index), "--content", str(no_content), "--json"]
+    result = _run(runner, search, *args, input="The Multiple Activation Key has exceeded its limit\n")
     data = json.loads(result.stdout)
-    assert len(data["results"]) == 2 and data["results"][0]["id"] == "slmgr-ato-still-unlicensed"
+    assert len(data["results"]) == 2 and data["results"][0]["id"] == "mak-0xc004c020-limit-exceeded"
 
 
-def test_index_option_from_the_environment(runner: CliRunner, real_index: Path, no_content: Path) -> None:
+def test_index_option_from_the_environment(
+    runner: CliRunner, activation_index: Path, no_content: Path
+) -> None:
     result = _run(
-        runner, lookup, "0xC004F050", "--content", str(no_content), env={"KB_INDEX": str(real_index)}
+        runner, lookup, "0xC004F050", "--content", str(no_content), env={"KB_INDEX": str(activation_index)}
     )
-    assert result.exit_code == 0 and "ipk-slui-0xc004f050" in result.stdout
+    assert result.exit_code == 0 and "ipk-0xc004f050-product-key-invalid" in result.stdout
 
 
 def test_index_command_then_stale_rebuild(runner: CliRunner, tmp_path: Path, small_content: Path) -> None:
@@ -702,8 +702,8 @@ def test_whoosh_stand_ins_do_not_outlive_the_import() -> None:
     assert _modules_after(script) == "CLEAN"
 
 
-def test_lookup_does_not_import_whoosh(real_index: Path, tmp_path: Path) -> None:
-    args = ["0xC004F050", "--index", str(real_index), "--content", str(tmp_path / "none"), "--json"]
+def test_lookup_does_not_import_whoosh(activation_index: Path, tmp_path: Path) -> None:
+    args = ["0xC004F050", "--index", str(activation_index), "--content", str(tmp_path / "none"), "--json"]
     script = (
         "import sys\nfrom build_kb.app.cli.search import lookup\n"
         f"try:\n    lookup.main({args!r})\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code\n{_REPORT}"

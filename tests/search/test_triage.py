@@ -1,5 +1,5 @@
-"""Log triage (`search/triage.py`, `kb triage`): the right entries for each line of a CBS.log, nothing for
-success codes, every encoding Windows writes, stdin, and bounded memory on a large log."""
+"""Log triage (`search/triage.py`, `kb triage`): the right entries for each line of a WindowsUpdate.log,
+nothing for success codes, every encoding Windows writes, stdin, and bounded memory on a large log."""
 
 from __future__ import annotations
 
@@ -17,40 +17,33 @@ from click.testing import CliRunner, Result
 from build_kb.app.cli.search import triage
 from build_kb.core.model import KnowledgeBase
 from search.codemap import PatternRule, TriageData
-from search.index import build_index
 from search.results import Finding, Hit
 from search.triage import MAX_LINE, LogMatcher, read_lines, scan, sniff_encoding
 from search.triage import triage as triage_stream
-from tests.helpers import CONTENT
+from tests.helpers import WINDOWS_UPDATE_LOG as LOG
 
-LOGS = Path(__file__).parent / "data" / "logs"
-CBS_LOG = LOGS / "cbs-esu.log"
-EMBEDDED_1633 = ["embedded-1633-key-in-embedded-range", "embedded-1633-key-out-of-embedded-range"]
+NOT_RESOLVED = "update-0x8024402c-server-name-not-resolved"
+INSTALL_FAILURE = "update-80070643-install-failure"
 
-# Line of cbs-esu.log -> (codes on it, entries it points at, best first). Every other line (S_OK,
-# 0x00000000, 0x0, a 0x800 registry value, KB numbers, versions, session ids) must give nothing.
+# Line of windows-update.log -> (codes on it, entries it points at, best first). Every other line (S_OK,
+# 0x00000000, a registry value 0x00000004, KB numbers, versions, GUIDs, thread ids, an unknown code) gives
+# nothing.
 EXPECTED = {
-    14: ((), ["prep-check-80070643-install-fails"]),  # ESU: Product = 36 (0x00000024).
-    15: ((), ["prep-check-80070643-install-fails"]),  # ESU: Is IMDS check needed: FALSE
-    16: (("0x80070645",), ["prep-check-80070643-install-fails"]),  # Not Eligible:HRESULT_FROM_WIN32(1605)
-    17: (("0x80070643",), ["prep-check-80070643-install-fails"]),  # [HRESULT = 0x80070643 - ...]
-    22: ((), ["embedded-no-esu-key-found"]),  # ESU: NO ESU KEY FOUND
-    24: ((), EMBEDDED_1633),  # ESU: Windows is not activated.
-    25: (("0x80070661",), EMBEDDED_1633),  # ESU: not eligible:HRESULT_FROM_WIN32(1633)
+    9: (("0x8024402C",), [NOT_RESOLVED]),  # GetCookie failure, error = 0x8024402C (and the regex pattern)
+    10: ((), [NOT_RESOLVED]),  # SOAP Fault: 0x000127 (a literal pattern; 0x000127 is no failure code)
+    11: (("0x8024402C",), [NOT_RESOLVED]),  # Sync of Updates: 0x8024402c
+    12: (("0x8024402C",), [NOT_RESOLVED]),  # Failed to synchronize, error = 0x8024402C
+    13: (("0x8024402C",), [NOT_RESOLVED]),  # Failed to find updates with error code 8024402c
+    19: (("0x80070643",), [INSTALL_FAILURE]),  # FATAL: CBS called Error with 0x80070643,
+    20: (("0x80070643",), [INSTALL_FAILURE]),  # Exit code = 0x80070643
+    21: (("0x80070643",), [INSTALL_FAILURE]),  # REPORT EVENT ... Installation Failure: ... 0x80070643
 }
-SUCCESS_LINES = [9, 12, 13, 18, 19, 21, 23, 26, 27]
+SUCCESS_LINES = [16, 18, 22, 23, 24, 26]
 
 
 @pytest.fixture(scope="session")
-def data(real_kb: KnowledgeBase) -> TriageData:
-    return TriageData.from_kb(real_kb)
-
-
-@pytest.fixture(scope="session")
-def real_index(tmp_path_factory: pytest.TempPathFactory, real_kb: KnowledgeBase) -> Path:
-    root = tmp_path_factory.mktemp("triage-index")
-    build_index(real_kb, root, content_root=CONTENT)
-    return root
+def data(activation_kb: KnowledgeBase) -> TriageData:
+    return TriageData.from_kb(activation_kb)
 
 
 def _summary(findings: Iterable[Finding]) -> dict[int, tuple[tuple[str, ...], list[str]]]:
@@ -63,27 +56,30 @@ def _scan_bytes(
     return _summary(triage_stream(io.BytesIO(raw), data, **options))
 
 
-def test_cbs_log_names_the_right_entries(data: TriageData) -> None:
-    assert _scan_bytes(CBS_LOG.read_bytes(), data) == EXPECTED
+def test_log_names_the_right_entries(data: TriageData) -> None:
+    assert _scan_bytes(LOG.read_bytes(), data) == EXPECTED
 
 
 def test_fixture_success_lines_hold_success_codes() -> None:
-    lines = CBS_LOG.read_text("utf-8").splitlines()
+    lines = LOG.read_text("utf-8").splitlines()
     assert all(
-        any(s in lines[n - 1] for s in ("S_OK", "0x0", "0x00000000", "0x00000800")) for n in SUCCESS_LINES
+        any(s in lines[n - 1] for s in ("S_OK", "0x00000000", "0x00000004", "Success")) for n in SUCCESS_LINES
     )
 
 
 def test_signals_add_up_in_the_score(data: TriageData) -> None:
-    findings = {f.line: f for f in triage_stream(CBS_LOG.open("rb"), data)}
-    assert [h.score for h in findings[25].hits] == [2.0, 2.0]  # the code and the log pattern
-    assert [h.score for h in findings[22].hits] == [1.0]
-    assert findings[16].text.endswith("Not Eligible:HRESULT_FROM_WIN32(1605)")
+    with LOG.open("rb") as stream:
+        findings = {f.line: f for f in triage_stream(stream, data)}
+    assert [h.score for h in findings[21].hits] == [2.0]  # the code and the literal log pattern
+    assert [h.score for h in findings[9].hits] == [2.0]  # the code and the regex log pattern
+    assert [h.score for h in findings[10].hits] == [1.0]
+    assert [h.score for h in findings[11].hits] == [1.0]
+    assert findings[21].text.endswith("Security Update for Microsoft .NET Framework 4.8 (KB5011048).")
 
 
 def test_unknown_codes_on_request(data: TriageData) -> None:
-    found = _scan_bytes(CBS_LOG.read_bytes(), data, unknown_codes=True)
-    assert found[20] == (("0x80070002",), [])
+    found = _scan_bytes(LOG.read_bytes(), data, unknown_codes=True)
+    assert found[14] == (("0x80072EFD",), [])
     assert not set(found) & set(SUCCESS_LINES)
     assert {line: found[line] for line in EXPECTED} == EXPECTED
 
@@ -98,7 +94,7 @@ def test_unknown_codes_on_request(data: TriageData) -> None:
         lambda text: text.encode("utf-16-le"),  # no BOM: sniffed from the zero bytes
         lambda text: text.replace("\n", "\r\n").encode("utf-16-le"),
         lambda text: text.replace("\n", "\r\n").encode("utf-8"),
-        lambda text: text.replace("Trusted Installer", "Trusted Installer – Café €").encode("cp1252"),
+        lambda text: text.replace("Logging initialized", "Logging initialized – Café €").encode("cp1252"),
     ],
     ids=[
         "utf-8",
@@ -112,7 +108,7 @@ def test_unknown_codes_on_request(data: TriageData) -> None:
     ],
 )
 def test_encodings(data: TriageData, encode: Callable[[str], bytes]) -> None:
-    assert _scan_bytes(encode(CBS_LOG.read_text("utf-8")), data) == EXPECTED
+    assert _scan_bytes(encode(LOG.read_text("utf-8")), data) == EXPECTED
 
 
 def test_cp1252_lines_among_utf8_lines() -> None:
@@ -141,10 +137,10 @@ def test_sniff_encoding(head: bytes, expected: tuple[str, int]) -> None:
 
 
 def test_over_long_lines_are_cut_and_counted_once(data: TriageData) -> None:
-    long_line = "ESU: NO ESU KEY FOUND " + "x" * (MAX_LINE * 3) + " 0x80070643"
-    raw = f"first\n{long_line}\nESU: Windows is not activated.\n".encode()
+    long_line = "WARNING: SOAP Fault: 0x000127 " + "x" * (MAX_LINE * 3) + " 0x80070643"
+    raw = f"first\n{long_line}\nWARNING: Sync of Updates: 0x8024402c\n".encode()
     found = _scan_bytes(raw, data)
-    assert found == {2: ((), ["embedded-no-esu-key-found"]), 3: ((), EMBEDDED_1633)}
+    assert found == {2: ((), [NOT_RESOLVED]), 3: (("0x8024402C",), [NOT_RESOLVED])}
 
 
 def _rules(*patterns: tuple[str, bool, str]) -> TriageData:
@@ -158,18 +154,18 @@ def _rules(*patterns: tuple[str, bool, str]) -> TriageData:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("ESU: not eligible", ["short", "long"]),  # a pattern that is a prefix of another still matches
-        ("esu: NOT ELIGIBLE", ["short", "long"]),  # literal patterns ignore case
-        ("ESU: not", []),
+        ("KMS: host not reachable", ["short", "long"]),  # a pattern that is a prefix of another still matches
+        ("kms: HOST NOT REACHABLE", ["short", "long"]),  # literal patterns ignore case
+        ("KMS: host", []),
         ("Setup failed: error 0x1234 at step 7", ["regex"]),
         ("Setup failed: error at step 7", []),
-        ("ESU: not eligible / Setup failed: error 0xBEEF", ["short", "long", "regex"]),
+        ("KMS: host not reachable / Setup failed: error 0xBEEF", ["short", "long", "regex"]),
     ],
 )
 def test_log_patterns(line: str, expected: list[str]) -> None:
     rules = _rules(
-        ("ESU: not eligible", False, "long"),
-        ("ESU: not elig", False, "short"),
+        ("KMS: host not reachable", False, "long"),
+        ("KMS: host not reach", False, "short"),
         (r"failed: error 0x[0-9A-F]+", True, "regex"),
     )
     found = LogMatcher(rules).match(line)
@@ -178,8 +174,8 @@ def test_log_patterns(line: str, expected: list[str]) -> None:
 
 def test_large_log_streams_in_bounded_memory(tmp_path: Path, data: TriageData) -> None:
     log = tmp_path / "large.log"
-    filler = "2020-02-12 10:31:02, Info                  CBS    Exec: Processing package, hr: 0x0\n"
-    block = filler * 9999 + "2020-02-12 10:31:03, Info                  CBS    ESU: NO ESU KEY FOUND\n"
+    filler = "2024-03-12\t09:14:02:120\t 968\t1b40\tAgent\t  * Online = Yes; Ignore download priority = No\n"
+    block = filler * 9999 + "2024-03-12\t09:14:23:671\t 968\t1b40\tPT\tWARNING: SOAP Fault: 0x000127\n"
     with log.open("w", encoding="utf-8") as handle:
         for _ in range(20):
             handle.write(block)
@@ -197,8 +193,18 @@ def test_large_log_streams_in_bounded_memory(tmp_path: Path, data: TriageData) -
 
 
 def test_scan_accepts_any_iterable_of_lines(data: TriageData) -> None:
-    findings = list(scan(["ok", "ESU: NO ESU KEY FOUND", "0x00000000"], LogMatcher(data)))
-    assert [(f.line, [h.id for h in f.hits]) for f in findings] == [(2, ["embedded-no-esu-key-found"])]
+    lines = [
+        "ok",
+        "WARNING: SOAP Fault: 0x000127",
+        "0x00000000",
+        "Error: 0x8007232B DNS name does not exist.",
+    ]
+    findings = list(scan(lines, LogMatcher(data)))
+    assert [(f.line, [h.id for h in f.hits]) for f in findings] == [
+        (2, [NOT_RESOLVED]),
+        # A code two entries carry points at both, in reading order.
+        (4, ["kms-0x8007232b-dns-name-does-not-exist", "kms-host-srv-record-missing"]),
+    ]
 
 
 # --- the command --------------------------------------------------------------------------------------
@@ -208,51 +214,67 @@ def _invoke(*args: str, **kwargs: Any) -> Result:
     return CliRunner().invoke(triage, list(args), catch_exceptions=False, **kwargs)
 
 
-def test_triage_json(real_index: Path, tmp_path: Path) -> None:
-    result = _invoke(str(CBS_LOG), "--index", str(real_index), "--content", str(tmp_path / "none"), "--json")
+def test_triage_json(activation_index: Path, tmp_path: Path) -> None:
+    result = _invoke(
+        str(LOG), "--index", str(activation_index), "--content", str(tmp_path / "none"), "--json"
+    )
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert data.keys() == {"file", "findings", "covered", "entries"} and data["file"] == str(CBS_LOG)
+    assert data.keys() == {"file", "findings", "covered", "entries"} and data["file"] == str(LOG)
     assert {
         f["line"]: (tuple(f["codes"]), [r["id"] for r in f["results"]]) for f in data["findings"]
     } == EXPECTED
     finding = data["findings"][0]
     assert finding.keys() == {"line", "text", "codes", "results"}
-    assert finding["results"][0].keys() == {"id", "title", "phase", "codes", "source", "url", "score", "match", "confidence"}
+    assert finding["results"][0].keys() == {
+        "id",
+        "title",
+        "phase",
+        "codes",
+        "source",
+        "url",
+        "score",
+        "match",
+        "confidence",
+    }
 
 
-def test_triage_text_groups_by_entry(real_index: Path, tmp_path: Path) -> None:
-    result = _invoke(str(CBS_LOG), "--index", str(real_index), "--content", str(tmp_path / "none"))
+def test_triage_text_groups_by_entry(activation_index: Path, tmp_path: Path) -> None:
+    result = _invoke(str(LOG), "--index", str(activation_index), "--content", str(tmp_path / "none"))
     assert result.exit_code == 0
     out = result.stdout
-    assert out.count("prep-check-80070643-install-fails  ") == 1  # one heading per entry
-    assert out.index("prep-check-80070643-install-fails") < out.index("embedded-no-esu-key-found")
-    assert "    line 16: 2020-02-12 10:31:02, Info" in out
-    assert result.stderr == "7 matching line(s), 4 entries\n"
+    assert (
+        out.count(f"{NOT_RESOLVED}  ") == 1 and out.count(f"{INSTALL_FAILURE}  ") == 1
+    )  # a heading per entry
+    assert out.index(NOT_RESOLVED) < out.index(INSTALL_FAILURE)
+    assert "    line 19: 2024-03-12\t09:21:40:332" in out
+    assert result.stderr == "8 matching line(s), 2 entries\n"
 
 
-def test_triage_stdin(real_index: Path, tmp_path: Path) -> None:
-    raw = codecs.BOM_UTF16_LE + CBS_LOG.read_text("utf-8").encode("utf-16-le")
+def test_triage_stdin(activation_index: Path, tmp_path: Path) -> None:
+    raw = codecs.BOM_UTF16_LE + LOG.read_text("utf-8").encode("utf-16-le")
     result = _invoke(
-        "-", "--index", str(real_index), "--content", str(tmp_path / "none"), "--json", input=raw
+        "-", "--index", str(activation_index), "--content", str(tmp_path / "none"), "--json", input=raw
     )
     data = json.loads(result.stdout)
     assert result.exit_code == 0 and data["file"] == "-" and len(data["findings"]) == len(EXPECTED)
 
 
 @pytest.mark.parametrize(
-    "text", ["", "nothing here\n", "S_OK 0x00000000 HRESULT = 0x0\n", "KB4528069 6.1.7601.24540\n"]
+    "text", ["", "nothing here\n", "S_OK 0x00000000 HRESULT = 0x0\n", "KB5011048 7.6.7601.24436\n"]
 )
-def test_triage_without_findings_exits_1(real_index: Path, tmp_path: Path, text: str) -> None:
+def test_triage_without_findings_exits_1(activation_index: Path, tmp_path: Path, text: str) -> None:
     log = tmp_path / "quiet.log"
     log.write_text(text, "utf-8")
-    result = _invoke(str(log), "--index", str(real_index), "--content", str(tmp_path / "none"), "--json")
+    result = _invoke(
+        str(log), "--index", str(activation_index), "--content", str(tmp_path / "none"), "--json"
+    )
     empty = {"file": str(log), "findings": [], "covered": False, "entries": []}
     assert result.exit_code == 1 and json.loads(result.stdout) == empty
 
 
-def test_triage_missing_file_is_a_usage_error(real_index: Path, tmp_path: Path) -> None:
-    result = _invoke(str(tmp_path / "absent.log"), "--index", str(real_index))
+def test_triage_missing_file_is_a_usage_error(activation_index: Path, tmp_path: Path) -> None:
+    result = _invoke(str(tmp_path / "absent.log"), "--index", str(activation_index))
     assert result.exit_code == 2 and "does not exist" in result.stderr
 
 
