@@ -1,7 +1,8 @@
 """`kb build` end to end: every output, the bundle's contents, reproducibility and atomic replacement.
 
-Builds run as a user runs them, `python -m build_kb build` in a child process, with the project's mkdocs.yml
-and a copy of the real content, into folders under tmp_path.
+Builds run as a user runs them, `python -m build_kb build` in a child process, on a copy of the activation
+fixture set with a project mkdocs.yml of its own, into folders under tmp_path. Output names come from the
+set's `short_name`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from build_kb.app.build import FAIL_AFTER_VARIABLE, STAGING_PREFIX
-from tests.helpers import CONTENT, ROOT
+from tests.helpers import ACTIVATION, ROOT
+from tests.site_fixtures import project_config
+
+pytestmark = pytest.mark.slow
 
 EPOCH = "1735689600"  # 2025-01-01T00:00:00Z
-EDITED_TITLE = "ESU troubleshooting knowledge base (edited)"
+TAXONOMY = yaml.safe_load((ACTIVATION / "taxonomy.yaml").read_text("utf-8"))
+TITLE: str = TAXONOMY["title"]
+STEM: str = TAXONOMY["short_name"]
+"""The stem of every output name: `<short_name>-runbook.pdf`, `<short_name>-offline.zip`."""
+EDITED_TITLE = f"{TITLE} (edited)"
+ENTRIES = len([p for p in ACTIVATION.rglob("*.yaml") if p.parent != ACTIVATION])
 
 
 @dataclass(frozen=True)
@@ -35,16 +45,24 @@ class Project:
 
     @property
     def pdf(self) -> Path:
-        return self.dist / "esu-kb-runbook.pdf"
+        return self.dist / f"{STEM}-runbook.pdf"
 
     @property
     def zip(self) -> Path:
-        return self.dist / "esu-kb-offline.zip"
+        return self.dist / f"{STEM}-offline.zip"
+
+    @property
+    def config(self) -> Path:
+        """The project's own mkdocs.yml (the tool's default with the content folder named), beside the content."""
+        config = self.content.parent / "mkdocs.yml"
+        if not config.is_file():
+            project_config(self.content.parent, self.content)
+        return config
 
     def arguments(self) -> list[str]:
         return [
             "--content", str(self.content), "--site-dir", str(self.site), "--dist-dir", str(self.dist),
-            "--config-file", str(ROOT / "mkdocs.yml"),
+            "--config-file", str(self.config),
         ]  # fmt: skip
 
 
@@ -90,7 +108,7 @@ def sha256(path: Path) -> str:
 
 def new_project(base: Path) -> Project:
     content = base / "content"
-    shutil.copytree(CONTENT, content)
+    shutil.copytree(ACTIVATION, content)
     return Project(content, base / "site", base / "dist")
 
 
@@ -98,15 +116,13 @@ def edit_content(project: Project) -> None:
     """A change that alters every output."""
     taxonomy = project.content / "taxonomy.yaml"
     text = taxonomy.read_text("utf-8")
-    assert "\ntitle: ESU troubleshooting knowledge base\n" in text
-    taxonomy.write_text(
-        text.replace("\ntitle: ESU troubleshooting knowledge base\n", f"\ntitle: {EDITED_TITLE}\n")
-    )
+    assert f"\ntitle: {TITLE}\n" in text
+    taxonomy.write_text(text.replace(f"\ntitle: {TITLE}\n", f"\ntitle: {EDITED_TITLE}\n"), "utf-8")
 
 
 @pytest.fixture(scope="module")
 def first(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, dict[str, object]]:
-    """The real content built once, with its JSON summary."""
+    """The activation set built once, with its JSON summary."""
     project = new_project(tmp_path_factory.mktemp("first"))
     result = build(project, "--json")
     assert result.returncode == 0, result.stderr
@@ -162,7 +178,7 @@ def test_progress_is_plain_log_lines_off_a_terminal(tmp_path: Path) -> None:
         "kb build: index: done in "
     )
     assert "\x1b[" not in result.stderr and "\r" not in result.stderr
-    assert "25 entries, version 0.1.0+" in result.stderr
+    assert f"{ENTRIES} entries, version 0.1.0+" in result.stderr
 
 
 def test_bundle_holds_site_pdf_index_and_readme(first: tuple[Project, dict[str, object]]) -> None:
@@ -171,23 +187,24 @@ def test_bundle_holds_site_pdf_index_and_readme(first: tuple[Project, dict[str, 
         infos = archive.infolist()
         names = [info.filename for info in infos]
         assert names == sorted(names)
-        assert {name.split("/")[0] for name in names} == {"esu-kb-offline"}
-        root = "esu-kb-offline/"
+        assert {name.split("/")[0] for name in names} == {f"{STEM}-offline"}
+        root = f"{STEM}-offline/"
         for required in ("site/index.html", "site/search/search_index.json", "index/CURRENT", "README.txt"):
             assert root + required in names
-        assert archive.read(root + "esu-kb-runbook.pdf") == project.pdf.read_bytes()
+        assert archive.read(f"{root}{STEM}-runbook.pdf") == project.pdf.read_bytes()
         site_files = {p.relative_to(project.site).as_posix() for p in project.site.rglob("*") if p.is_file()}
         assert {n.removeprefix(root + "site/") for n in names if n.startswith(root + "site/")} == site_files
         readme = archive.read(root + "README.txt").decode("utf-8")
         assert "\r\n" in readme and "\n" not in readme.replace("\r\n", "")
-        assert "site/index.html" in readme and "kb lookup" in readme and "esu-kb-runbook.pdf" in readme
+        assert "site/index.html" in readme and "kb lookup" in readme and f"{STEM}-runbook.pdf" in readme
+        assert TITLE in readme
         for info in infos:
             assert info.date_time == (2025, 1, 1, 0, 0, 0), info.filename
             assert info.external_attr >> 16 == 0o100644, info.filename
         pointer = archive.read(root + "index/CURRENT").decode("utf-8")
         assert pointer == "01735689600000000000-0\n"
         manifest = json.loads(archive.read(f"{root}index/builds/{pointer.strip()}/manifest.json"))
-        assert manifest["entries"] == 25 and manifest["fingerprint"] is None
+        assert manifest["entries"] == ENTRIES and manifest["fingerprint"] is None
 
 
 def test_two_builds_are_byte_identical(first: tuple[Project, dict[str, object]], tmp_path: Path) -> None:
@@ -226,11 +243,11 @@ def test_the_bundle_index_answers_lookups_without_content(
     before = snapshot(unpacked)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    for index in (unpacked, unpacked / "esu-kb-offline", unpacked / "esu-kb-offline" / "index"):
+    for index in (unpacked, unpacked / f"{STEM}-offline", unpacked / f"{STEM}-offline" / "index"):
         result = kb("lookup", "0xC004F050", "--index", str(index), "--json", cwd=elsewhere)
         assert result.returncode == 0, result.stderr
         ids = [hit["id"] for hit in json.loads(result.stdout)["results"]]
-        assert "slmgr-ipk-0xc004f050-product-key-invalid" in ids
+        assert "ipk-0xc004f050-product-key-invalid" in ids
     # Run from the project, where a content folder exists: the bundle is used as it is, never rebuilt.
     result = kb("search", "product key is invalid", "--index", str(unpacked), "--json")
     assert result.returncode == 0, result.stderr
@@ -266,6 +283,7 @@ def test_a_killed_build_leaves_the_previous_outputs_and_the_next_build_cleans_up
     before = snapshot(built.site, built.dist)
     edit_content(built)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": EPOCH}
+    env.pop(FAIL_AFTER_VARIABLE, None)
     process = subprocess.Popen(
         [sys.executable, "-m", "build_kb", "build", *built.arguments()],
         cwd=ROOT,
@@ -344,7 +362,7 @@ def test_a_second_build_into_the_same_dist_is_refused_while_one_runs(built: Proj
 
 def test_site_and_dist_in_different_folders(tmp_path: Path) -> None:
     content = tmp_path / "content"
-    shutil.copytree(CONTENT, content)
+    shutil.copytree(ACTIVATION, content)
     project = Project(content, tmp_path / "www" / "kb", tmp_path / "out" / "dist")
     result = build(project, "--only", "site", "--only", "pdf")
     assert result.returncode == 0, result.stderr

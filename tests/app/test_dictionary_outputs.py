@@ -26,7 +26,7 @@ from build_kb.core.dictionary import ATTRIBUTION
 from build_kb.core.model import CodeRef
 from build_kb.site.plugin import DICTIONARY_SCRIPT, SCRIPTS, code_map_script, dictionary_script
 from build_kb.site.render import render_code, render_code_index, render_entry, render_home
-from tests.helpers import ROOT, make_entry, write_content
+from tests.helpers import ACTIVATION, ROOT, make_entry, write_content
 
 TABLE = ROOT / "build_kb" / "core" / "data" / "codes.tsv"
 NOTICE_COUNTS = {
@@ -179,7 +179,7 @@ def test_related_code_without_a_name_gets_the_dictionarys(tmp_path: Path) -> Non
 
 def test_home_page_loads_no_dictionary() -> None:
     assert DICTIONARY_SCRIPT not in SCRIPTS
-    kb = load_knowledge_base(ROOT / "content")
+    kb = load_knowledge_base(ACTIVATION)
     assert "kb-dictionary" not in render_home(kb)
 
 

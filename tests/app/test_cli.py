@@ -11,8 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from build_kb.app.cli.main import cli
-from tests.helpers import CONTENT, ROOT, make_entry
-
+from tests.helpers import ACTIVATION, PRINTING, ROOT, make_entry
 
 
 @pytest.fixture
@@ -53,9 +52,11 @@ def test_check_strict_fails_on_warnings(runner: CliRunner, content_factory) -> N
     assert runner.invoke(cli, ["check", "--strict", str(root)]).exit_code == 1
 
 
-def test_check_real_content(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["check", "--strict", str(CONTENT)], catch_exceptions=False)
+@pytest.mark.parametrize(("root", "count"), [(ACTIVATION, 14), (PRINTING, 6)], ids=["activation", "printing"])
+def test_check_a_whole_content_set(runner: CliRunner, root: Path, count: int) -> None:
+    result = runner.invoke(cli, ["check", "--strict", str(root)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
+    assert f"{count} entries valid" in result.output
 
 
 def test_new_scaffolds_a_valid_entry(runner: CliRunner, content_factory) -> None:
@@ -86,23 +87,40 @@ def test_new_refuses_bad_requests(runner: CliRunner, content_factory, args, mess
     assert result.exit_code == 2 and message in result.output
 
 
-def test_codes_json_lists_the_eleven_article_codes(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["codes", "--json", "--content", str(CONTENT)], catch_exceptions=False)
+def test_codes_json_lists_every_code_of_a_set_with_its_facts(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["codes", "--json", "--content", str(ACTIVATION)], catch_exceptions=False)
     rows = {row["hex"]: row for row in json.loads(result.stdout)}
+    # Typed from the SDK's values, not computed: (signed, unsigned, facility, Win32 number, name, entries).
     expected = {
-        "0x80096010": (-2146869232, 2148098064, "SECURITY", None, "TRUST_E_BAD_DIGEST"),
-        "0xC004F050": (-1073418160, 3221549136, "ITF", None, "SL_E_INVALID_PRODUCT_KEY"),
-        "0x80072F8F": (-2147012721, 2147954575, "WIN32", 12175, "WININET_E_DECODING_FAILED"),
-        "0xC004C020": (-1073430496, 3221536800, "ITF", None, "SL_E_CHPA_DMAK_LIMIT_EXCEEDED"),
-        "0xC004F025": (-1073418203, 3221549093, "ITF", None, "SL_E_LUA_ACCESSDENIED"),
-        "0x80072EE7": (-2147012889, 2147954407, "WIN32", 12007, "WININET_E_NAME_NOT_RESOLVED"),
-        "0x80072EE2": (-2147012894, 2147954402, "WIN32", 12002, "WININET_E_TIMEOUT"),
-        "0xC004F04D": (-1073418163, 3221549133, "ITF", None, "SL_E_CIDIID_INVALID_CHECK_DIGITS"),
-        "0x80070643": (-2147023293, 2147944003, "WIN32", 1603, "ERROR_INSTALL_FAILURE"),
-        "0x80070645": (-2147023291, 2147944005, "WIN32", 1605, "ERROR_UNKNOWN_PRODUCT"),
-        "0x80070661": (-2147023263, 2147944033, "WIN32", 1633, "ERROR_INSTALL_PLATFORM_UNSUPPORTED"),
+        "0x80070005": (-2147024891, 2147942405, "WIN32", 5, "ERROR_ACCESS_DENIED", 1),
+        "0x80070643": (-2147023293, 2147944003, "WIN32", 1603, "ERROR_INSTALL_FAILURE", 1),
+        "0x8007232B": (-2147015893, 2147951403, "WIN32", 9003, "DNS_ERROR_RCODE_NAME_ERROR", 2),
+        "0x80240017": (-2145124329, 2149842967, "WINDOWSUPDATE", None, "WU_E_NOT_APPLICABLE", 1),
+        "0x8024402C": (
+            -2145107924,
+            2149859372,
+            "WINDOWSUPDATE",
+            None,
+            "WU_E_PT_WINHTTP_NAME_NOT_RESOLVED",
+            1,
+        ),
+        "0xC004C003": (-1073430525, 3221536771, "ITF", None, "SL_E_CHPA_PRODUCT_KEY_BLOCKED", 1),
+        "0xC004C020": (-1073430496, 3221536800, "ITF", None, "SL_E_CHPA_DMAK_LIMIT_EXCEEDED", 1),
+        "0xC004F038": (-1073418184, 3221549112, "ITF", None, "SL_E_VL_NOT_ENOUGH_COUNT", 1),
+        "0xC004F041": (
+            -1073418175,
+            3221549121,
+            "ITF",
+            None,
+            "SL_E_VL_KEY_MANAGEMENT_SERVICE_NOT_ACTIVATED",
+            1,
+        ),
+        "0xC004F050": (-1073418160, 3221549136, "ITF", None, "SL_E_INVALID_PRODUCT_KEY", 2),
+        "0xC004F069": (-1073418135, 3221549161, "ITF", None, "SL_E_MISMATCHED_PRODUCT_SKU", 1),
+        "0xC004F074": (-1073418124, 3221549172, "ITF", None, "SL_E_VL_BINDING_SERVICE_UNAVAILABLE", 1),
     }
-    for hex_code, (signed, unsigned, facility, win32, name) in expected.items():
+    assert list(rows) == sorted(expected, key=lambda hex_code: int(hex_code, 16))
+    for hex_code, (signed, unsigned, facility, win32, name, entries) in expected.items():
         row = rows[hex_code]
         assert (row["signed"], row["unsigned"], row["facility"], row["win32"]) == (
             signed,
@@ -111,8 +129,24 @@ def test_codes_json_lists_the_eleven_article_codes(runner: CliRunner) -> None:
             win32,
         )
         assert name in row["names"]
-        assert row["entries"], hex_code
+        assert len(row["entries"]) == entries, hex_code
         assert hex_code in row["notations"] and str(signed) in row["notations"]
+    # Every way the entries write a code is kept: a negative decimal, a Win32 number, a symbolic name.
+    assert rows["0xC004F038"]["shown_as"] == ["-1073418184"]
+    assert rows["0x80070005"]["shown_as"] == ["5"] and rows["0x80070005"]["names"] == [
+        "ERROR_ACCESS_DENIED",
+        "E_ACCESSDENIED",
+    ]
+    assert rows["0xC004F050"]["shown_as"] == ["SL_E_INVALID_PRODUCT_KEY", "0xC004F050"]
+
+
+def test_codes_of_a_set_some_of_whose_entries_have_none(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["codes", "--content", str(PRINTING)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert [line.split()[0] for line in result.output.splitlines() if line.startswith("0x")] == [
+        "0x000006BA",
+        "0x00000709",
+    ]
 
 
 def test_codes_text(runner: CliRunner, content_factory) -> None:
