@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ACTIVATION, CONTENT, PRINTING, make_entry, write_content
+from tests.helpers import ACTIVATION, PRINTING, make_entry, write_content
 
 pytest_plugins = ["tests.browser_fixtures"]
 
@@ -62,11 +62,3 @@ def activation_index(tmp_path_factory: pytest.TempPathFactory, activation_kb: An
     root = tmp_path_factory.mktemp("activation-index")
     build_index(activation_kb, root, content_root=ACTIVATION)
     return root
-
-
-@pytest.fixture(scope="session")
-def real_kb() -> Any:
-    """The shipped content, validated (kept while the modules that use it move to the fixture sets)."""
-    from build_kb.content.validate import load_knowledge_base
-
-    return load_knowledge_base(CONTENT)

@@ -10,8 +10,6 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTENT = ROOT / "content"
-"""The shipped content; only tests/test_shipped_content.py may read it (kept while the other modules move)."""
 DATA = ROOT / "tests" / "data"
 SETS = DATA / "sets"
 """Fixture content sets: full content folders that tests of the code run on (never the shipped content/)."""

@@ -39,13 +39,6 @@ def build_set_site(target: Path, content_root: Path) -> Path:
     return target
 
 
-def build_real_site(target: Path, content_root: Path | None = None) -> Path:
-    """Build the shipped content's site (or another content folder's) with the repository's mkdocs.yml."""
-    options = BuildOptions(content_root=content_root or ROOT / "content", config_file=ROOT / "mkdocs.yml")
-    build_site(options, target, FIXED_DATE)
-    return target
-
-
 @dataclass
 class PageRefs:
     """What one HTML page points to, and the ids it defines."""
