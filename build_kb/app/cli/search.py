@@ -106,11 +106,8 @@ def _echo_code(info: CodeView) -> None:
 
 
 def _described(info: CodeView) -> str:
-    """`0xC004F074 SL_E_VL_BINDING_SERVICE_UNAVAILABLE`: the code and the name that says most of it (the
-    entries' own, else the first the dictionary explains with a message, else its first)."""
-    explained = [known.name for known in info.known if known.message]
-    name = next(iter([*info.entry_names, *explained, *info.names]), None)
-    return f"{info.hex} {name}" if name else info.hex
+    """`0xC004F074 SL_E_VL_BINDING_SERVICE_UNAVAILABLE`: the code and the one name that says most of it."""
+    return f"{info.hex} {info.name}" if info.name else info.hex
 
 
 _MATCH_NOTES = {"related-code": "related code: the same cause and fix", "pattern": "a log line matched"}
@@ -122,6 +119,15 @@ def _echo_hit(hit: Hit, indent: str = "") -> None:
     codes = f"   codes: {', '.join(hit.codes)}" if hit.codes else ""
     note = f"   ({_MATCH_NOTES[hit.match]})" if hit.match in _MATCH_NOTES else ""
     click.echo(f"{indent}    {hit.url}   phase: {hit.phase}{codes}{note}")
+    if status := _status_note(hit):
+        click.secho(f"{indent}    {status}", fg="yellow")
+
+
+def _status_note(hit: Hit) -> str:
+    """The line under a retired entry (or a draft, in an index built with drafts); empty for a published one."""
+    if hit.retired:
+        return f"retired: see {printable(hit.replaced_by)} instead" if hit.replaced_by else "retired"
+    return "draft: not published yet" if hit.status == "draft" else ""
 
 
 def _echo_result(result: SearchResult, as_json: bool) -> None:
