@@ -6,7 +6,8 @@ tests/test_shipped_content.py reads the shipped content/ folder.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,20 @@ import pytest
 from tests.helpers import ACTIVATION, PRINTING, make_entry, write_content
 
 pytest_plugins = ["tests.browser_fixtures"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Search caches and seal keys go to a folder of the test run, never to the user's own cache (the
+    variable reaches the commands tests run in child processes too)."""
+    folder = tmp_path_factory.mktemp("kb-cache")
+    previous = os.environ.get("KB_CACHE_DIR")
+    os.environ["KB_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("KB_CACHE_DIR", None)
+    else:
+        os.environ["KB_CACHE_DIR"] = previous
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
