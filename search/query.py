@@ -30,7 +30,7 @@ from search.codemap import read_code, read_names
 from search.engine import AndMaybe, DefaultOr, Or, Phrase, Query, Term
 from search.engine import index as whoosh_index
 from search.index import TEXT_FIELDS, WHOOSH
-from search.results import Hit, SearchResult
+from search.results import Hit, SearchResult, retired_last
 from search.store import IndexBuild, IndexCorrupt
 
 MAX_QUERY_CHARS = 20_000
@@ -207,6 +207,12 @@ class _Search:
             self._collect(AndMaybe(primary, ranking) if ranking else primary, limit, hits, "code")
         if related:
             self._collect(Or([Term("related", c.hex.lower()) for c in related]), limit, hits, "related-code")
+        # A KB article number names one update: the entries mentioning it come before other word matches.
+        articles = [w for w in dict.fromkeys(analysed) if kb_token(w) == w and self._anywhere(w)]
+        if articles and len(hits) < limit:
+            mentioned: Query = Or([Term(name, word) for word in articles for name in TEXT_FIELDS])
+            ranking = DefaultOr([*words.terms, *words.phrases]) if words else None
+            self._collect(AndMaybe(mentioned, ranking) if ranking else mentioned, limit, hits, "text")
         if words and len(hits) < limit:
             # The text ranks the rest: a code the query carries never hides entries its words point to.
             self._collect(words.query(), limit, hits, "text")
@@ -225,7 +231,9 @@ class _Search:
             replace(
                 found.hit,
                 match=found.match,
-                confidence=self._confidence(
+                confidence="high"
+                if found.match == "text" and not uncovered and self._holds_any(found.docnum, articles)
+                else self._confidence(
                     found, context if needs_context else checked, bool(uncovered), needs_context
                 ),
             )
@@ -241,7 +249,7 @@ class _Search:
         return SearchResult(
             text.strip(),
             info,
-            tuple(rated),
+            retired_last(rated),
             known=bool(known or literals),
             uncovered=tuple(CodeView.of(code) for code in uncovered),
         )
@@ -304,6 +312,13 @@ class _Search:
         messages = [known.message or "" for code in codes for known in dictionary.describe(code.value)]
         names = [known.name for code in codes for known in dictionary.describe(code.value)]
         return set(self._analyse(" ".join([*messages, *names])))
+
+    def _anywhere(self, word: str) -> bool:
+        """Whether any entry holds the word in a text field."""
+        return any(self.reader.doc_frequency(name, word) for name in TEXT_FIELDS)
+
+    def _holds_any(self, docnum: int, words: Sequence[str]) -> bool:
+        return any(self._holds(docnum, word) for word in words)
 
     def _holds(self, docnum: int, word: str) -> bool:
         """Whether the entry holds the word in any text field."""
