@@ -161,3 +161,12 @@ def test_a_generic_code_with_only_its_own_message_is_low_confidence(kb: tuple[Pa
 def test_an_unrelated_message_gets_no_confident_answer(kb: tuple[Path, Path]) -> None:
     status, data = kb_json(kb, "search", "The printer spooler service terminated unexpectedly")
     assert status == 1 and data["covered"] is False
+
+
+def test_a_kb_number_in_a_long_paste_finds_its_entry_with_confidence(kb: tuple[Path, Path]) -> None:
+    pasted = (
+        "Next, I downloaded and tried to install KB4528069 on the server after the reboot. But this fails."
+    )
+    status, data = kb_json(kb, "search", pasted)
+    assert status == 0 and ids(data)[0] == "rollup-not-installed"
+    assert data["results"][0]["confidence"] == "high"
