@@ -60,7 +60,7 @@ class Document:
 
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """A SafeLoader that records aliases as problems instead of expanding them."""
+    """A SafeLoader that records aliases as problems instead of expanding them, and keeps dates as text."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -72,6 +72,26 @@ class _NoAliasLoader(yaml.SafeLoader):
             self.alias_marks.append(event.start_mark)
             return ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
         return super().compose_node(parent, index)
+
+
+# YAML 1.1 reads `reviewed: 2025-01-31` as a date and `2025-02-30` as an error without a position; editors
+# (YAML 1.2) read both as text. Text it is, here too: the schema checks the form, validation the calendar.
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _date_as_text(loader: Any, node: Node) -> Any:
+    return loader.construct_yaml_str(node)
+
+
+_NoAliasLoader.add_constructor(_TIMESTAMP, _date_as_text)
+_FAST_LOADER: Any = None
+if yaml.__with_libyaml__:
+
+    class _FastLoader(yaml.CSafeLoader):
+        """libyaml's loader, keeping dates as text."""
+
+    _FastLoader.add_constructor(_TIMESTAMP, _date_as_text)
+    _FAST_LOADER = _FastLoader
 
 
 def _position(mark: yaml.Mark) -> tuple[int, int]:
@@ -165,9 +185,9 @@ def _parse_fast(text: str, shown: str) -> Document | None:
     words its errors differently; every document it cannot handle cleanly goes through `_parse_exact`,
     whose messages and positions are the ones users see.
     """
-    if not yaml.__with_libyaml__:
+    if _FAST_LOADER is None:
         return None
-    loader = yaml.CSafeLoader(text)
+    loader = _FAST_LOADER(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -1,8 +1,13 @@
-"""`kb new`: write a new entry that already validates, with the taxonomy's choices filled in."""
+"""`kb new`: write a new draft entry that already validates, with the taxonomy's choices filled in.
+
+The entry is a draft (`status: draft`): left out of the site, PDF, index and bundle, and allowed its TODO
+placeholders, until its author sets `status: published` (then `kb check --strict` fails on any TODO left).
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +27,21 @@ def _schema_comment(target: Path, content_root: Path) -> str:
     return f"# yaml-language-server: $schema={'../' * depth}build_kb/content/schema/entry.schema.json\n"
 
 
+def _governance(today: date) -> dict[str, Any]:
+    """The new entry's life so far: a draft, written today, owned by whoever fills in the TODO."""
+    return {
+        "status": "draft",
+        "owner": "TODO: the team or person who keeps this entry true",
+        "reviewed": today.isoformat(),
+    }
+
+
+def _messages(taxonomy: dict[str, Any]) -> list[dict[str, str]]:
+    """A placeholder message shown where the taxonomy's first `where` term says; none without such terms."""
+    terms = (taxonomy.get("vocabularies") or {}).get("where") or []
+    return [{"text": "TODO: the exact text Windows prints", "where": terms[0]["id"]}] if terms else []
+
+
 def scaffold_entry(
     content_root: Path,
     entry_id: str,
@@ -30,8 +50,11 @@ def scaffold_entry(
     method: str | None = None,
     title: str | None = None,
     codes: tuple[str, ...] = (),
+    today: date | None = None,
 ) -> Path:
-    """Write `<content>/<phase>[/<method>]/<id>.yaml` and return its path.
+    """Write the draft `<content>/<phase>[/<method>]/<id>.yaml` and return its path.
+
+    `today` is the date written as `reviewed` (the system's date when not given).
 
     Raises:
         ScaffoldError: the id is not a slug, the phase or method is unknown, or the file exists.
@@ -56,13 +79,14 @@ def scaffold_entry(
     target = folder / f"{entry_id}.yaml"
     entry: dict[str, Any] = {
         "id": entry_id,
+        **_governance(today or date.today()),
         "title": title or "TODO: the message or symptom exactly as the user sees it",
         "summary": "TODO: one sentence saying what goes wrong.",
         "phase": phase,
         **({"method": method} if method else {}),
         "applies_to": [taxonomy["products"][0]["id"]],
         "codes": [{"code": code} for code in codes],
-        "messages": [{"text": "TODO: the exact text Windows prints", "where": "other"}],
+        "messages": _messages(taxonomy),
         "causes": ["TODO: why it happens."],
         "actions": [{"step": "TODO: the first thing to do."}],
         "escalation": {"contact": "TODO: whom to contact", "collect": ["TODO: what to collect"]},

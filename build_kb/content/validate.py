@@ -5,18 +5,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import re2  # type: ignore[import-untyped]
 from markdown_it import MarkdownIt
 
+from build_kb.content import governance
+from build_kb.content.links import link_problems
 from build_kb.content.load import Document, FieldPath, read_yaml
+from build_kb.content.locate import SourceText
 from build_kb.content.schemas import schema_problems
 from build_kb.core import codes, dictionary
 from build_kb.core.codeview import message_key
 from build_kb.core.errors import Problem, ValidationFailed
 from build_kb.core.model import (
+    DEFAULT_REVIEW_DAYS,
+    PUBLISHED,
     Action,
     CodeRef,
     Correction,
@@ -431,7 +437,19 @@ def _build_entry(
         source=Source(**data["source"]) if "source" in data else None,
         path=shown_path(path),
         related_codes=related_codes,
+        **_governance_fields(data),
     )
+
+
+def _governance_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The status, owner, review and replacement fields of an entry's data, for `Entry`."""
+    return {
+        "status": data.get("status", PUBLISHED),
+        "owner": data.get("owner"),
+        "reviewed": governance.parse_date(data.get("reviewed")),
+        "review_every": data.get("review_every"),
+        "replaced_by": data.get("replaced_by"),
+    }
 
 
 def _taxonomy(data: dict[str, Any]) -> Taxonomy:
@@ -458,6 +476,7 @@ def _taxonomy(data: dict[str, Any]) -> Taxonomy:
         vocabularies=vocabularies,
         phases_heading=data.get("phases_heading", "Phases"),
         lookup_examples=tuple(data.get("lookup_examples", [])),
+        review_every_days=data.get("review_every_days", DEFAULT_REVIEW_DAYS),
     )
 
 
@@ -476,11 +495,12 @@ def _read_shared(path: Path, schema: str, problems: list[Problem]) -> Document |
     return None if schema_found else doc
 
 
-def check_content(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
+def check_content(root: Path, *, today: date | None = None) -> tuple[KnowledgeBase | None, list[Problem]]:
     """Validate a content folder completely.
 
     Arguments:
         root: The folder holding taxonomy.yaml, references.yaml and the entry folders.
+        today: The date a `reviewed` date may not be after; the system's date when not given.
 
     Returns:
         The knowledge base when there is no error (warnings allowed), and every problem found, sorted.
@@ -526,14 +546,22 @@ def check_content(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     suggestions = _Suggestions()
     # Built once: per entry they made validation quadratic (46.7 s at 10,000 entries).
     known_products, known_references, known_ids = set(product_ids), set(reference_ids), set(owners)
+    roster = governance.Roster.of(doc.data for doc in docs.values())
+    sources = {path: SourceText(doc, path) for path, doc in docs.items()}
     for path, doc in docs.items():
         if taxonomy is not None:
             problems += _check_entry(
                 doc, path, phases, known_products, known_references, known_ids, taxonomy.vocabularies
             )
         problems += _dictionary_problems(doc, names, suggestions)
+        problems += governance.governance_problems(doc, roster, today or date.today(), sources[path])
         own = _code_refs(doc, names, problems)
         entries.append(_build_entry(doc, path, own, _related_codes(doc, own, names, problems)))
+    if taxonomy is not None:
+        checked = [
+            (doc, entry, sources[path]) for (path, doc), entry in zip(docs.items(), entries, strict=True)
+        ]
+        problems += link_problems(checked, taxonomy, reference_ids)
     problems.sort()
     if taxonomy is None or references_doc is None or any(p.severity == "error" for p in problems):
         return None, problems
@@ -549,9 +577,13 @@ def check_content(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     return KnowledgeBase(taxonomy, references, tuple(sorted(entries, key=reading_order))), problems
 
 
-def load_knowledge_base(root: Path, *, strict: bool = False) -> KnowledgeBase:
-    """The validated knowledge base, or `ValidationFailed` with every problem (warnings too when strict)."""
+def load_knowledge_base(root: Path, *, strict: bool = False, drafts: bool = False) -> KnowledgeBase:
+    """The validated knowledge base, or `ValidationFailed` with every problem (warnings too when strict).
+
+    Drafts are validated like every entry, then left out unless `drafts` is set: what the site, PDF,
+    index and bundle show.
+    """
     kb, problems = check_content(root)
     if kb is None or (strict and problems):
         raise ValidationFailed(problems)
-    return kb
+    return kb if drafts else kb.without_drafts()

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from functools import cached_property
+
+DRAFT = "draft"
+PUBLISHED = "published"
+RETIRED = "retired"
+STATUSES = (DRAFT, PUBLISHED, RETIRED)
+"""An entry's life: written as a draft, published, and retired when another entry takes its place."""
+DEFAULT_REVIEW_DAYS = 365
+"""Days between reviews when neither the entry nor the taxonomy says."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +148,33 @@ class Entry:
     """The YAML file, relative to the project root, with forward slashes."""
     related_codes: tuple[RelatedCode, ...] = ()
     """Other codes this entry's fix answers; lookups list the entry for them as related."""
+    status: str = PUBLISHED
+    """`draft` (left out of every output unless drafts are asked for), `published` or `retired` (kept at its
+    address, pointing at `replaced_by`)."""
+    owner: str | None = None
+    """The team or person who keeps the entry true (free text)."""
+    reviewed: date | None = None
+    """When the entry was last checked against reality."""
+    review_every: int | None = None
+    """Days between reviews; the taxonomy's `review_every_days` when absent."""
+    replaced_by: str | None = None
+    """For a retired entry: the id of the entry that takes its place."""
+
+    @property
+    def is_draft(self) -> bool:
+        """Whether the entry is a draft, left out of the site, PDF, index and bundle by default."""
+        return self.status == DRAFT
+
+    @property
+    def is_retired(self) -> bool:
+        """Whether the entry is retired: its page stays, saying so and pointing at its replacement."""
+        return self.status == RETIRED
+
+    def review_due(self, default_days: int) -> date | None:
+        """The day the entry is due for review: `reviewed` plus its interval; None when never reviewed."""
+        if self.reviewed is None:
+            return None
+        return self.reviewed + timedelta(days=self.review_every or default_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +263,8 @@ class Taxonomy:
     """Heading of the home page's list of phases (`Deployment flow`, `Stages`)."""
     lookup_examples: tuple[str, ...] = ()
     """Codes shown as examples beside the lookup box, as written; the knowledge base's first codes if empty."""
+    review_every_days: int = DEFAULT_REVIEW_DAYS
+    """Days between reviews of an entry that gives no `review_every` of its own."""
 
 
 @dataclass(frozen=True)
@@ -243,6 +281,12 @@ class KnowledgeBase:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def without_drafts(self) -> KnowledgeBase:
+        """The knowledge base readers see: drafts left out (the same object when there are none)."""
+        if not any(entry.is_draft for entry in self.entries):
+            return self
+        return replace(self, entries=tuple(entry for entry in self.entries if not entry.is_draft))
 
     @cached_property
     def by_id(self) -> Mapping[str, Entry]:
