@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from build_kb.core.codes import Code, CodeSyntaxError, extract_codes, parse_code, unwrap
 from build_kb.core.codeview import CodeView, EntryLink
-from search.results import Hit, SearchResult
+from search.results import Hit, SearchResult, retired_last
 from search.safefile import MIB, read_json
 from search.store import IndexBuild, IndexCorrupt, describe
 
@@ -232,7 +232,7 @@ def lookup(build: IndexBuild, text: str) -> SearchResult:
         if record is not None:
             chosen = code
             break
-    hits = (*record.entries, *record.related) if record else ()
+    hits = retired_last((*record.entries, *record.related)) if record else ()
     links = [EntryLink(h.id, h.title, h.url) for h in (record.entries if record else ())]
     view = CodeView.of(chosen, names=record.names if record else (), entries=links)
     return SearchResult(query, view, hits, known=bool(hits), uncovered=() if hits else (view,))

@@ -6,8 +6,8 @@ format them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from build_kb.core.codes import Code
@@ -37,13 +37,24 @@ class Hit:
     among codes with the same fix), `pattern` (a log line matched one of its patterns) or `text` (words)."""
     confidence: str = "low"
     """`high` when the entry answers the query; `low` for a suggestion worth a look."""
+    status: str = "published"
+    """The entry's status: `retired` entries are listed after the others, saying what replaces them
+    (`draft` only in an index built with drafts)."""
+    replaced_by: str | None = None
+    """For a retired entry: the id of the entry that takes its place."""
+
+    @property
+    def retired(self) -> bool:
+        """Whether the entry is retired (kept for old links; `replaced_by` is the one to read)."""
+        return self.status == "retired"
 
     @classmethod
     def from_entry(cls, entry: Entry, score: float = 1.0) -> Hit:
         """The result fields of an entry."""
         codes = tuple(dict.fromkeys(Code(ref.value).hex for ref in entry.codes))
         source = entry.source.describe() if entry.source else ""
-        return cls(entry.id, entry.title, entry.phase, codes, source, entry_url(entry.id), score)
+        hit = cls(entry.id, entry.title, entry.phase, codes, source, entry_url(entry.id), score)
+        return hit if entry.status == "published" else _with_status(hit, entry.status, entry.replaced_by)
 
     @classmethod
     def from_json(
@@ -60,10 +71,12 @@ class Hit:
             score,
             match,
             confidence,
+            *_status_from_json(data),
         )
 
     def summary(self) -> dict[str, Any]:
-        """Every field but the score, for storing beside the index."""
+        """Every field but the score, for storing beside the index; `status` and `replaced_by` only for an
+        entry that is not published (so a published entry's fields are what they always were)."""
         return {
             "id": self.id,
             "title": self.title,
@@ -71,7 +84,14 @@ class Hit:
             "codes": list(self.codes),
             "source": self.source,
             "url": self.url,
+            **self.status_fields(),
         }
+
+    def status_fields(self) -> dict[str, Any]:
+        """`status` and `replaced_by` for JSON, for an entry that is not published; nothing otherwise."""
+        if self.status == "published":
+            return {}
+        return {"status": self.status, **({"replaced_by": self.replaced_by} if self.replaced_by else {})}
 
     def to_json(self) -> dict[str, Any]:
         """The result object of the JSON output."""
@@ -81,6 +101,25 @@ class Hit:
             "match": self.match,
             "confidence": self.confidence,
         }
+
+
+def _with_status(hit: Hit, status: str, replaced_by: str | None) -> Hit:
+    return replace(hit, status=status, replaced_by=replaced_by)
+
+
+def _status_from_json(data: Mapping[str, Any]) -> tuple[str, str | None]:
+    """(status, replaced_by) of a stored summary; an index written before statuses holds published entries."""
+    status = data.get("status", "published")
+    replaced_by = data.get("replaced_by")
+    return (
+        status if status in ("draft", "published", "retired") else "published",
+        replaced_by if isinstance(replaced_by, str) else None,
+    )
+
+
+def retired_last(hits: Iterable[Hit]) -> tuple[Hit, ...]:
+    """The hits in their order, retired entries moved after the others (they are kept for old links)."""
+    return tuple(sorted(hits, key=lambda hit: hit.retired))
 
 
 @dataclass(frozen=True, slots=True)

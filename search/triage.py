@@ -229,11 +229,18 @@ class LogMatcher:
             return None
         return _Match(tuple(codes), entries, frozenset(strong | patterns), frozenset(patterns))
 
+    def _retired(self, entry_id: str) -> bool:
+        hit = self.data.entries.get(entry_id)
+        return hit is not None and hit.retired
+
     def hits(self, found: _Match) -> tuple[Hit, ...]:
-        """Entries as results: most signals first, then in reading order; a line only a generic code ties
-        to an entry is a low-confidence hint."""
+        """Entries as results: most signals first, then in reading order, retired entries last; a line only
+        a generic code ties to an entry is a low-confidence hint."""
         entries = found.entries
-        ranked = sorted(entries, key=lambda entry_id: (-entries[entry_id], self.order.get(entry_id, 0)))
+        ranked = sorted(
+            entries,
+            key=lambda entry_id: (self._retired(entry_id), -entries[entry_id], self.order.get(entry_id, 0)),
+        )
         return tuple(
             replace(
                 self.data.entries[entry_id],
@@ -295,6 +302,7 @@ class EntryEvidence:
             "score": round(self.score, 4),
             "lines": [finding.line for finding in self.lines],
             "more_lines": self.more,
+            **self.hit.status_fields(),
         }
 
 
@@ -334,8 +342,14 @@ class Evidence:
                 evidence.more += 1
 
     def ranked(self) -> list[EntryEvidence]:
-        """Best first: confidence, then score, then the first line pointing at the entry."""
+        """Best first: confidence, then retired entries last, then score, then the first line pointing at
+        the entry."""
         return sorted(
             self.entries.values(),
-            key=lambda e: (e.confidence != "high", -e.score, e.lines[0].line if e.lines else 0),
+            key=lambda e: (
+                e.confidence != "high",
+                e.hit.retired,
+                -e.score,
+                e.lines[0].line if e.lines else 0,
+            ),
         )
