@@ -44,6 +44,8 @@ class BuildOptions:
     config_file: Path | None = None
     """MkDocs configuration; None: ./mkdocs.yml when there is one, else the tool's default."""
     only: frozenset[str] = frozenset(STAGES)
+    drafts: bool = False
+    """Build the draft entries too (marked as drafts), for a preview; published builds leave them out."""
     fail_after: str | None = field(default_factory=lambda: os.environ.get(FAIL_AFTER_VARIABLE) or None)
     """Testing aid, from the environment: raise after this stage, as a crash midway would."""
 
@@ -225,7 +227,7 @@ def run_build(options: BuildOptions, report: Reporter | None = None) -> BuildSum
         load_knowledge_base(options.content_root)  # reports the missing folder as a content problem
     # Read the content's state before loading it: an edit made meanwhile then shows up as a change later.
     content_state = (stat_signature(options.content_root), content_fingerprint(options.content_root))
-    kb = load_knowledge_base(options.content_root)
+    kb = load_knowledge_base(options.content_root, drafts=options.drafts)
     summary.seconds["validate"] = time.perf_counter() - started
     notify("validate", "done")
     summary.entries = len(kb)

@@ -131,7 +131,18 @@ def _entry(entry: Entry, kb: KnowledgeBase) -> dict[str, Any]:
         ],
         "source": entry.source.describe() if entry.source else None,
         "tags": list(entry.tags),
+        "status": _status(entry, kb),
     }
+
+
+def _status(entry: Entry, kb: KnowledgeBase) -> dict[str, Any] | None:
+    """What the runbook says atop a retired entry (and its replacement) or a draft; None for a published one."""
+    if entry.is_retired:
+        replacement = kb.by_id.get(entry.replaced_by) if entry.replaced_by else None
+        return {"retired": True, "replaced_by": _target(replacement) if replacement else None}
+    if entry.is_draft:
+        return {"retired": False, "replaced_by": None}
+    return None
 
 
 def _method(phase: Phase, method: Method) -> dict[str, Any]:

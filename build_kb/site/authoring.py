@@ -52,7 +52,9 @@ def render_authoring(kb: KnowledgeBase) -> str:
         "and the first line of every entry points editors at it, so VS Code with the YAML extension completes "
         "and checks fields as you type.",
         "## Steps",
-        "1. Scaffold a valid entry: `kb new --id <slug> --phase <phase> [--method <method>] [--code <code>]`.\n"
+        "1. Scaffold a draft: `kb new --id <slug> --phase <phase> [--method <method>] [--code <code>]` writes an "
+        "entry with `status: draft`, left out of the published outputs (`kb build --drafts` and the plugin option "
+        "`drafts: true` show it).\n"
         "2. Fill it in. Copy error messages, commands, registry paths, file names and KB numbers exactly; "
         "write explanations in your own words. Where the source is wrong, say so in `corrections`. "
         "A code's `name` and `message` may be left out where the offline error-code dictionary knows the code: "
@@ -61,7 +63,9 @@ def render_authoring(kb: KnowledgeBase) -> str:
         "a code no namespace of the dictionary knows (with the nearest known codes) and a name or message the "
         "dictionary contradicts.\n"
         "4. Preview it: `mkdocs serve` rebuilds the site on every save.\n"
-        "5. Open a pull request.",
+        "5. Set `status: published`, your team as `owner` and today as `reviewed`, then open a pull request: "
+        "`kb check --strict` fails on any TODO left in a published entry. When an entry is superseded, set "
+        "`status: retired` and `replaced_by: <id>`: its page stays, pointing at the replacement.",
         "## Phases, methods and products",
         phases,
         f"Products: {products}.",

@@ -58,6 +58,8 @@ class KbConfig(Config):  # type: ignore[no-untyped-call]
     """The content folder (taxonomy.yaml, references.yaml, the entry folders), relative to mkdocs.yml."""
     strict = c.Type(bool, default=False)
     """Fail on content warnings too, as `kb check --strict` does."""
+    drafts = c.Type(bool, default=False)
+    """Show draft entries too (marked as drafts), for previewing them with `mkdocs serve`."""
 
 
 def code_map_script(kb: KnowledgeBase) -> str:
@@ -137,7 +139,9 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
             return config
         root = self._content_root or Path(config.config_file_path or ".").parent / self.config.content
         try:
-            self.kb = self._preloaded or load_knowledge_base(root, strict=self.config.strict)
+            self.kb = self._preloaded or load_knowledge_base(
+                root, strict=self.config.strict, drafts=self.config.drafts
+            )
         except ValidationFailed as error:
             raise PluginError(f"invalid content in {root.as_posix()}:\n{error.report()}") from None
         # The site's identity belongs to the content set, so one configuration serves every team.

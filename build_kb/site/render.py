@@ -120,8 +120,9 @@ def render_entry(entry: Entry, kb: KnowledgeBase) -> str:
         where += " › " + link(source, phase_page(phase.id, method.id), method.title)
     products = ", ".join(md.text(kb.products_by_id[p].name) for p in entry.applies_to)
     parts = [
-        front_matter(entry.title, boost=2),
+        front_matter(entry.title, boost=0.5 if entry.is_retired else 2),
         f"# {md.text(entry.title)}",
+        status_notice(entry, kb, source),
         md.prose(entry.summary),
         f"**Phase:** {where} · **Applies to:** {products}",
     ]
@@ -207,6 +208,24 @@ def render_entry(entry: Entry, kb: KnowledgeBase) -> str:
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
+def status_notice(entry: Entry, kb: KnowledgeBase, source: str) -> str:
+    """The admonition atop a retired entry's page (pointing at its replacement) or a draft's; else nothing.
+
+    A retired entry keeps its address, so links in old tickets and bookmarks still lead somewhere useful.
+    """
+    if entry.is_retired:
+        replacement = kb.by_id.get(entry.replaced_by) if entry.replaced_by else None
+        where = (
+            f"See {link(source, entry_page(replacement.id), replacement.title)} instead."
+            if replacement
+            else "Nothing replaces it."
+        )
+        return f'!!! warning "Retired"\n\n    This entry is retired and kept for old links. {where}'
+    if entry.is_draft:
+        return '!!! note "Draft"\n\n    This entry is a draft: the published site does not show it yet.'
+    return ""
+
+
 def _source_line(source: Source) -> str:
     described = md.text(source.describe())
     if source.url and source.describe() != source.url:
@@ -214,12 +233,19 @@ def _source_line(source: Source) -> str:
     return f"<{source.url}>" if source.url else described
 
 
+def _listing_note(entry: Entry) -> str:
+    """What a listing says after a retired entry's or a draft's title."""
+    return " *(retired)*" if entry.is_retired else " *(draft)*" if entry.is_draft else ""
+
+
 def _entry_listing(entries: Iterable[Entry], source: str) -> str:
     lines = []
-    for entry in entries:
+    # Retired entries come last: they are kept for old links, not offered first.
+    for entry in sorted(entries, key=lambda e: e.is_retired):
         codes = " ".join(md.code_span(Code(ref.value).hex) for ref in entry.codes)
         lines.append(
-            f"- **{link(source, entry_page(entry.id), entry.title)}** {codes}\n\n    {md.prose(entry.summary)}"
+            f"- **{link(source, entry_page(entry.id), entry.title)}**{_listing_note(entry)} {codes}"
+            f"\n\n    {md.prose(entry.summary)}"
         )
     return "\n\n".join(lines) or "*No entries yet.*"
 

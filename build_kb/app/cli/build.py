@@ -82,9 +82,11 @@ def _progress_reporter() -> Reporter:
               help="MkDocs configuration for the site stage [default: ./mkdocs.yml if present, else the tool's own].")  # fmt: skip
 @click.option("--only", multiple=True, type=click.Choice(["site", "index", "pdf", "bundle"]),
               help="Build only these outputs (repeatable).")  # fmt: skip
+@click.option("--drafts", is_flag=True,
+              help="Include draft entries (marked as drafts), for a preview; left out by default.")  # fmt: skip
 @json_option
 def build(content_root: Path, site_dir: Path, dist_dir: Path, config_file: Path, only: tuple[str, ...],
-          as_json: bool) -> None:  # fmt: skip
+          drafts: bool, as_json: bool) -> None:  # fmt: skip
     """Validate the content, then build the site, search index, PDF runbook and offline zip.
 
     Outputs are written to a staging folder and swapped in only when every stage has succeeded, so a
@@ -94,13 +96,14 @@ def build(content_root: Path, site_dir: Path, dist_dir: Path, config_file: Path,
     Example:
       kb build
       kb build --only pdf
+      kb build --drafts --only site --site-dir preview
       SOURCE_DATE_EPOCH=1700000000 kb build --dist-dir /srv/kb-dist
     """
     from build_kb.app.build import STAGES, BuildOptions, run_build
 
     options = BuildOptions(
         content_root=content_root, site_dir=site_dir, dist_dir=dist_dir, config_file=config_file,
-        only=frozenset(only or STAGES),
+        only=frozenset(only or STAGES), drafts=drafts,
     )  # fmt: skip
     try:
         summary = run_build(options, _progress_reporter())

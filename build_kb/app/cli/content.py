@@ -10,6 +10,7 @@ import click
 
 from build_kb.app.cli.common import EXIT_NOT_FOUND, content_option, json_option, load, print_problems
 from build_kb.core.errors import ValidationFailed
+from build_kb.core.model import KnowledgeBase
 
 
 @click.command()
@@ -44,11 +45,16 @@ def check(path: Path, strict: bool, as_json: bool) -> None:
             print_problems(ValidationFailed(problems))
         if kb is not None and not failed:
             warnings = f", {len(problems)} warning(s)" if problems else ""
-            click.secho(f"{len(kb)} entries valid{warnings}", fg="green", err=True)
+            click.secho(f"{len(kb)} entries valid{_drafts_note(kb)}{warnings}", fg="green", err=True)
         else:
             errors = sum(p.severity == "error" or strict for p in problems)
             click.secho(f"{errors} problem(s) in {path.as_posix()}", fg="red", err=True)
     sys.exit(EXIT_NOT_FOUND if failed else 0)
+
+
+def _drafts_note(kb: KnowledgeBase) -> str:
+    drafts = sum(entry.is_draft for entry in kb)
+    return f" ({drafts} draft{'s' if drafts != 1 else ''})" if drafts else ""
 
 
 @click.command()
