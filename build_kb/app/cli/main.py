@@ -10,6 +10,7 @@ from build_kb import __version__
 from build_kb.app.cli.build import build
 from build_kb.app.cli.common import EXIT_NOT_FOUND
 from build_kb.app.cli.content import check, codes_command, new
+from build_kb.app.cli.report import report
 from build_kb.app.cli.search import index, lookup, search, triage
 from build_kb.core.errors import KbError
 
@@ -26,10 +27,11 @@ def cli() -> None:
       kb search "access is denied"  entries for words or a pasted message
       kb triage setup.log           entries for the failures a log records
       kb build                      site/, dist/ (index, PDF, offline zip)
+      kb report --logs logs/        reviews due, TODOs, owners, orphans, codes to write entries for
     """
 
 
-for _command in (check, new, codes_command, lookup, search, triage, index, build):
+for _command in (check, new, codes_command, lookup, search, triage, index, build, report):
     cli.add_command(_command)
 
 
