@@ -1,20 +1,27 @@
 """`kb build`: validate, then site, search index, PDF and bundle, each staged and swapped in only at the end.
 
-Every output is first written under a staging folder beside its destination. Only when every requested stage
-has succeeded are the outputs moved into place, one rename each, so invalid content, a failing stage or a
-kill midway leaves the previous outputs exactly as they were.
+Every output is first written under a staging folder beside its destination, on the destination's
+filesystem. Only when every requested stage has succeeded are the outputs moved into place, one rename
+each, after a journal listing those renames has been written: a build killed in the middle of them leaves
+every output whole (old or new), and the next build completes the renames from the journal.
+
+Each output folder a build writes (the site folder, the dist folder) has its own lock file, its own journal
+and its own staging folders beside it, so builds into different folders run side by side and a build only
+ever deletes the leftovers of builds that held the same lock, which are dead.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -25,13 +32,24 @@ from build_kb import __version__
 from build_kb.content.fingerprint import content_fingerprint, stat_signature
 from build_kb.content.validate import find_content, load_knowledge_base
 from build_kb.core.errors import BuildError
-from build_kb.core.files import replace_retrying
+from build_kb.core.files import exchange, replace_retrying, same_filesystem, write_atomic
 from build_kb.core.model import KnowledgeBase
 
 STAGES = ("site", "index", "pdf", "bundle")
 STAGING_PREFIX = ".kb-staging-"
 FAIL_AFTER_VARIABLE = "KB_TEST_FAIL_AFTER"
 """For the tests of atomic builds only: the stage after which a build fails on purpose."""
+COMMIT_PAUSE_VARIABLE = "KB_TEST_COMMIT_PAUSE"
+"""For the tests of atomic builds only: seconds to sleep before each rename of a commit or of a recovery,
+so that a test can kill a build in the middle of one. Never set it otherwise."""
+JOURNAL_FORMAT = 1
+
+
+def _seconds(text: str | None) -> float:
+    try:
+        return max(0.0, float(text or 0))
+    except ValueError:
+        return 0.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,8 @@ class BuildOptions:
     """Build the draft entries too (marked as drafts), for a preview; published builds leave them out."""
     fail_after: str | None = field(default_factory=lambda: os.environ.get(FAIL_AFTER_VARIABLE) or None)
     """Testing aid, from the environment: raise after this stage, as a crash midway would."""
+    commit_pause: float = field(default_factory=lambda: _seconds(os.environ.get(COMMIT_PAUSE_VARIABLE)))
+    """Testing aid, from the environment: seconds to wait before each rename of the commit."""
 
 
 @dataclass
@@ -63,6 +83,8 @@ class BuildSummary:
     outputs: dict[str, Path] = field(default_factory=dict)
     version: str = ""
     build_date: datetime = datetime(1970, 1, 1, tzinfo=UTC)
+    recovered: list[Path] = field(default_factory=list)
+    """Outputs of an interrupted earlier build that this build put in place first, from its journal."""
 
 
 class Reporter(Protocol):
@@ -95,22 +117,6 @@ def build_date(content_root: Path) -> datetime:
         pass
     newest = max((p.stat().st_mtime for p in find_content(content_root).entries), default=0.0)
     return datetime.fromtimestamp(int(newest), tz=UTC)
-
-
-def replace_tree(staged: Path, target: Path) -> None:
-    """Put the folder `staged` where `target` is, keeping the old one until the new one is in place."""
-    retired = target.with_name(f"{STAGING_PREFIX}old-{target.name}")
-    if retired.exists():
-        shutil.rmtree(retired, ignore_errors=True)
-    if target.exists():
-        replace_retrying(target, retired)
-    try:
-        replace_retrying(staged, target)
-    except OSError:
-        if retired.exists() and not target.exists():
-            retired.rename(target)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 @contextmanager
@@ -210,12 +216,101 @@ def output_names(kb: KnowledgeBase) -> dict[str, str]:
     return {"pdf": f"{stem}-runbook.pdf", "bundle": f"{stem}-offline.zip"}
 
 
+class BuildStopped(BuildError):
+    """A build that stopped once it held its locks; says exactly which outputs it changed before stopping.
+
+    `recovered`: outputs of an interrupted earlier build put in place from its journal first;
+    `replaced`: this build's outputs already moved into place when it stopped; `kept`: the outputs it was
+    to replace and did not (their previous versions are still there).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        recovered: Sequence[Path] = (),
+        replaced: Sequence[Path] = (),
+        kept: Sequence[Path] = (),
+    ) -> None:
+        super().__init__(message)
+        self.recovered = list(recovered)
+        self.replaced = list(replaced)
+        self.kept = list(kept)
+
+    def outputs_report(self) -> str:
+        """What became of the previous outputs, in words: never "unchanged" when something changed."""
+        parts = []
+        if self.recovered:
+            parts.append(f"an interrupted build's {_listing(self.recovered)} were put in place first")
+        if self.replaced:
+            parts.append(f"replaced {_listing(self.replaced)}")
+        if self.kept:
+            parts.append(f"left the previous {_listing(self.kept)} in place")
+        if not self.replaced and not self.kept:
+            parts.append(
+                "the previous outputs are otherwise unchanged" if parts else "previous outputs are unchanged"
+            )
+        return "; ".join(parts)
+
+
+def _listing(paths: Sequence[Path]) -> str:
+    return ", ".join(path.as_posix() for path in paths)
+
+
+@dataclass(frozen=True)
+class _Folder:
+    """An output folder a build writes: its lock file and journal sit beside it, and so do its staging
+    folders, named after it, unless it is on another filesystem than its parent (a mount point): the
+    staging folders of its files then sit inside it.
+    """
+
+    path: Path
+
+    @property
+    def lock(self) -> Path:
+        return self.path.parent / f".kb-build-{self.path.name}.lock"
+
+    @property
+    def journal(self) -> Path:
+        return self.path.parent / f".kb-commit-{self.path.name}.json"
+
+    @property
+    def prefix(self) -> str:
+        """The start of the name of every staging folder of this folder; no other folder's starts so."""
+        return f"{STAGING_PREFIX}{self.path.name}~"
+
+    def staging_area(self) -> Path:
+        """Where this folder's files are staged: beside it, or inside it when it is a mount point."""
+        if os.path.ismount(self.path) or not same_filesystem(self.path, self.path.parent):
+            return self.path
+        return self.path.parent
+
+    def leftovers(self) -> list[Path]:
+        """Staging folders of this folder and temporary journals, beside it and inside it."""
+        found = []
+        temp = re.compile(re.escape(self.journal.name) + r"\.[0-9]+-[0-9a-f]+\.tmp")
+        for area in (self.path.parent, self.path):
+            with suppress(OSError):
+                found += [
+                    p for p in area.iterdir() if p.name.startswith(self.prefix) or temp.fullmatch(p.name)
+                ]
+        return found
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def run_build(options: BuildOptions, report: Reporter | None = None) -> BuildSummary:
     """Build the requested outputs; nothing is replaced unless every requested stage succeeds.
 
     Raises:
         ValidationFailed: the content is invalid (nothing is built).
-        BuildError: a stage failed (nothing is replaced).
+        BuildError: the build cannot start (nothing is changed).
+        BuildStopped: a stage or the commit failed; says which outputs were changed, if any.
     """
     notify = report or _silent
     summary = BuildSummary()
@@ -236,48 +331,129 @@ def run_build(options: BuildOptions, report: Reporter | None = None) -> BuildSum
     names = output_names(kb)
 
     try:
-        options.dist_dir.mkdir(parents=True, exist_ok=True)
-        with _exclusive(options.dist_dir):
-            # Staging folders sit beside their destinations so that moving them in is a rename, never a copy.
-            staging = options.dist_dir.parent / f"{STAGING_PREFIX}{os.getpid()}"
-            site_staging = options.site_dir.parent / f"{STAGING_PREFIX}{os.getpid()}-site"
-            for parent in {options.dist_dir.parent, options.site_dir.parent}:
-                for stale in parent.glob(f"{STAGING_PREFIX}*"):  # left by a killed build
-                    shutil.rmtree(stale, ignore_errors=True)
-            staging.mkdir()
+        site, dist = _output_folders(options)
+        with _locked([folder for folder in (site, dist) if folder is not None]):
             try:
-                staged = _run_stages(
-                    options, kb, content_state, staging, site_staging, names, summary, notify
-                )
-                _commit(options, staged, names, summary)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-                shutil.rmtree(site_staging, ignore_errors=True)
+                for folder in (site, dist):
+                    if folder is not None:
+                        summary.recovered += _recover(folder, options, notify)
+                        for leftover in folder.leftovers():  # of a killed build that held this lock
+                            _remove(leftover)
+                _build_and_commit(options, kb, content_state, site, dist, names, summary, notify)
+            except BuildStopped as error:
+                error.recovered = summary.recovered
+                raise
+            except BuildError as error:
+                raise BuildStopped(str(error), recovered=summary.recovered) from None
+            except OSError as error:
+                raise BuildStopped(_cannot_write(error), recovered=summary.recovered) from None
+    except BuildStopped:
+        raise
     except OSError as error:
-        where = f" {Path(error.filename).as_posix()}" if error.filename else ""
-        raise BuildError(f"cannot write{where}: {error.strerror or error}") from None
+        raise BuildError(_cannot_write(error)) from None
     return summary
 
 
-@contextmanager
-def _exclusive(dist_dir: Path) -> Iterator[None]:
-    """Hold the build lock beside `dist_dir`: two builds at once would delete each other's staging folders.
+def _output_folders(options: BuildOptions) -> tuple[_Folder | None, _Folder | None]:
+    """The site folder if the site is an output, the dist folder if anything in it is; refuses what a
+    rename cannot replace, before anything is built."""
+    site = _Folder(options.site_dir) if "site" in options.only else None
+    dist = _Folder(options.dist_dir) if options.only & {"index", "pdf", "bundle"} else None
+    if dist is not None:
+        dist.path.mkdir(parents=True, exist_ok=True)
+    if site is not None:
+        site.path.parent.mkdir(parents=True, exist_ok=True)
+        if site.path.exists() and (
+            os.path.ismount(site.path) or not same_filesystem(site.path, site.path.parent)
+        ):
+            raise BuildError(
+                f"cannot replace {site.path.as_posix()}: it is a mount point, another filesystem than the "
+                f"folder it is in; build the site into a folder inside it (--site-dir {site.path.as_posix()}/kb)"
+            )
+    if site is not None and dist is not None and site.path.resolve() == dist.path.resolve():
+        raise BuildError(f"--site-dir and --dist-dir are both {site.path.as_posix()}; give two folders")
+    return site, dist
 
-    An operating-system lock, so a killed build releases it; the next build then deletes its leftovers.
+
+@contextmanager
+def _locked(folders: list[_Folder]) -> Iterator[None]:
+    """Hold the lock of every output folder, in a fixed order: a build never writes a folder that another
+    build is writing, and never deletes staging folders but those of builds that held the same lock.
+
+    Operating-system locks, so a killed build releases them; the next build then deletes its leftovers.
     """
     from filelock import FileLock, Timeout
 
-    lock = FileLock(dist_dir.parent / f".kb-build-{dist_dir.name}.lock", timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise BuildError(
-            f"another kb build is writing to {dist_dir.as_posix()}; try again when it is done"
-        ) from None
+    with ExitStack() as held:
+        for folder in sorted(folders, key=lambda f: str(f.lock.absolute())):
+            lock = FileLock(folder.lock, timeout=0)
+            try:
+                lock.acquire()
+            except Timeout:
+                raise BuildError(
+                    f"another kb build is writing to {folder.path.as_posix()}; try again when it is done"
+                ) from None
+            held.callback(lock.release)
+        yield
+
+
+def _cannot_write(error: OSError, where: Path | None = None) -> str:
+    """One line for an OSError, naming the path: shutil.copytree's error lists every file it could not
+    copy, with its reason; only the first is told."""
+    path: object = error.filename or where
+    reason = error.strerror or str(error)
+    if isinstance(error, shutil.Error) and error.args and isinstance(error.args[0], list) and error.args[0]:
+        failures = error.args[0]
+        first = failures[0]
+        if isinstance(first, tuple) and len(first) == 3:
+            path = first[1]
+            found = re.match(r"\[Errno \d+\] ([^:]+)", str(first[2]))
+            reason = found.group(1) if found else str(first[2])
+        if len(failures) > 1:
+            reason += f" (and {len(failures) - 1} more files)"
+    reason = (reason.splitlines() or [""])[0][:200]
+    where_text = f" {Path(str(path)).as_posix()}" if path else ""
+    return f"cannot write{where_text}: {reason}"
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Report a failed write within a stage as one line naming the file, or else the stage's output."""
     try:
         yield
+    except OSError as error:
+        raise BuildError(_cannot_write(error, path)) from None
+
+
+def _build_and_commit(
+    options: BuildOptions,
+    kb: KnowledgeBase,
+    content_state: tuple[str, str],
+    site: _Folder | None,
+    dist: _Folder | None,
+    names: dict[str, str],
+    summary: BuildSummary,
+    notify: Reporter,
+) -> None:
+    token = f"{os.getpid()}-{os.urandom(4).hex()}"
+    # Staging folders sit beside their destinations so that moving them in is a rename, never a copy.
+    staging = dist.staging_area() / f"{dist.prefix}{token}" if dist is not None else None
+    if site is not None:
+        site_staging = site.path.parent / f"{site.prefix}{token}"
+    else:
+        assert staging is not None  # the site is built for the bundle only
+        site_staging = staging / "site"
+    owned = [(folder, area) for folder, area in ((site, site_staging), (dist, staging)) if folder and area]
+    try:
+        if staging is not None:
+            staging.mkdir()
+        staged = _run_stages(options, kb, content_state, staging, site_staging, names, summary, notify)
+        plan = _plan(site, dist, staged, token)
+        _commit(plan, options, summary, notify)
     finally:
-        lock.release()
+        for folder, area in owned:
+            if not folder.journal.exists():  # else an interrupted commit: the next build completes it
+                shutil.rmtree(area, ignore_errors=True)
 
 
 def _timed(stage: str, summary: BuildSummary, notify: Reporter, options: BuildOptions) -> Callable[[], None]:
@@ -297,7 +473,7 @@ def _run_stages(
     options: BuildOptions,
     kb: KnowledgeBase,
     content_state: tuple[str, str],
-    staging: Path,
+    staging: Path | None,
     site_dir: Path,
     names: dict[str, str],
     summary: BuildSummary,
@@ -307,16 +483,20 @@ def _run_stages(
     wanted = options.only
     if "site" in wanted or "bundle" in wanted:
         finish = _timed("site", summary, notify, options)
-        summary.site_pages = build_site(options, site_dir, summary.build_date, kb, notify)
+        with _writing(site_dir):
+            summary.site_pages = build_site(options, site_dir, summary.build_date, kb, notify)
         finish()
         if "site" in wanted:
             staged["site"] = site_dir
+    if staging is None:
+        return staged
     index_dir = staging / "index"
     if "index" in wanted or "bundle" in wanted:
         from search.index import build_index
 
         finish = _timed("index", summary, notify, options)
-        build_index(kb, index_dir, content_root=options.content_root, content_state=content_state)
+        with _writing(index_dir):
+            build_index(kb, index_dir, content_root=options.content_root, content_state=content_state)
         finish()
         if "index" in wanted:
             staged["index"] = index_dir
@@ -325,15 +505,19 @@ def _run_stages(
         from build_kb.pdf.runbook import build_runbook
 
         finish = _timed("pdf", summary, notify, options)
-        summary.pdf_pages = build_runbook(
-            kb, pdf, build_date=summary.build_date, version=summary.version
-        ).pages
+        with _writing(pdf):
+            summary.pdf_pages = build_runbook(
+                kb, pdf, build_date=summary.build_date, version=summary.version
+            ).pages
         finish()
         if "pdf" in wanted:
             staged["pdf"] = pdf
     if "bundle" in wanted:
         finish = _timed("bundle", summary, notify, options)
-        staged["bundle"] = _write_bundle(kb, summary, names, staging, site=site_dir, index=index_dir, pdf=pdf)
+        with _writing(staging / names["bundle"]):
+            staged["bundle"] = _write_bundle(
+                kb, summary, names, staging, site=site_dir, index=index_dir, pdf=pdf
+            )
         finish()
     return staged
 
@@ -366,19 +550,280 @@ def _write_bundle(
     return zip_path
 
 
-def _commit(
-    options: BuildOptions, staged: dict[str, Path], names: dict[str, str], summary: BuildSummary
-) -> None:
-    """Move every staged output into place: one rename per output, done only after every stage succeeded."""
-    if "site" in staged:
-        replace_tree(staged["site"], options.site_dir)
-        summary.outputs["site"] = options.site_dir
-    if "index" in staged:
-        from search.index import install_index
+# The commit. Each step moves one staged output into place with renames and can be repeated: after a kill at
+# any moment, doing every step of the journal again, in order, completes the commit.
 
-        summary.outputs["index"] = install_index(staged["index"], options.dist_dir / "index")
+
+@dataclass(frozen=True)
+class _Step:
+    """One output to move into place."""
+
+    output: str
+    """site, index, pdf or bundle."""
+    kind: str
+    """tree: a folder replaced as a whole; index: a build added to an index root and made current; file."""
+    staged: Path
+    target: Path
+    retired: Path | None = None
+    """tree: where the previous folder goes while the staged one takes its place."""
+    inode: int = 0
+    """tree: the staged folder's inode number, by which the folder in place is known for the new one."""
+    name: str = ""
+    """index: the name of the build in the index root."""
+
+
+_STEP_KINDS = {"site": "tree", "index": "index", "pdf": "file", "bundle": "file"}
+
+
+def _plan(
+    site: _Folder | None, dist: _Folder | None, staged: dict[str, Path], token: str
+) -> list[tuple[_Folder, list[_Step]]]:
+    """The steps of the commit, by output folder, in the order they are done."""
+    plan: list[tuple[_Folder, list[_Step]]] = []
+    if site is not None and "site" in staged:
+        folder = staged["site"]
+        retired = site.path.parent / f"{site.prefix}{token}-old"
+        plan.append((site, [_Step("site", "tree", folder, site.path, retired, folder.stat().st_ino)]))
+    steps = []
+    if dist is not None and "index" in staged:
+        from search.store import current_build
+
+        build = current_build(staged["index"]).path
+        name = f"{time.time_ns():020d}-{os.getpid()}"
+        steps.append(_Step("index", "index", build, dist.path / "index", name=name))
     for key in ("pdf", "bundle"):
-        if key in staged:
-            target = options.dist_dir / names[key]
-            replace_retrying(staged[key], target)
-            summary.outputs[key] = target
+        if dist is not None and key in staged:
+            steps.append(_Step(key, "file", staged[key], dist.path / staged[key].name))
+    if dist is not None and steps:
+        plan.append((dist, steps))
+    return plan
+
+
+def _commit(
+    plan: list[tuple[_Folder, list[_Step]]], options: BuildOptions, summary: BuildSummary, notify: Reporter
+) -> None:
+    """Move every staged output into place, once every stage has succeeded.
+
+    A journal of the steps is written beside each output folder before the first rename and deleted after
+    the last: a build killed in between is completed by the next one (`_recover`). A step failing here
+    (a file held open on Windows) stops the commit: what is in place stays, the rest keeps its previous
+    version, and the error says which is which.
+    """
+    notify("commit", "start")
+    for _, steps in plan:
+        for step in steps:
+            _check_renamable(step)
+    written: list[Path] = []
+    try:
+        for folder, steps in plan:
+            write_atomic(folder.journal, _journal(folder, steps))
+            written.append(folder.journal)
+    except OSError as error:
+        for journal in written:
+            journal.unlink(missing_ok=True)
+        raise BuildError(_cannot_write(error, written[-1] if written else None)) from None
+    done: list[Path] = []
+    every = [step for _, steps in plan for step in steps]
+    try:
+        for folder, steps in plan:
+            for step in steps:
+                _pause(options)
+                _apply(step)
+                done.append(step.target)
+                summary.outputs[step.output] = step.target
+            folder.journal.unlink()
+    except OSError as error:
+        for folder, steps in plan:
+            # Not to be completed later, its outputs being each whole, old or new; unless a folder could be
+            # neither swapped nor put back: its journal then has the next build move the new one in.
+            if not any(step.kind == "tree" and not step.target.exists() for step in steps):
+                folder.journal.unlink(missing_ok=True)
+        failed = every[len(done)]
+        raise BuildStopped(
+            f"cannot move {failed.target.as_posix()} into place: {error.strerror or error}",
+            replaced=done,
+            kept=[step.target for step in every[len(done) :]],
+        ) from None
+    notify("commit", "done")
+
+
+def _pause(options: BuildOptions) -> None:
+    if options.commit_pause:
+        time.sleep(options.commit_pause)
+
+
+def _check_renamable(step: _Step) -> None:
+    """Refuse, before anything moves, a step whose rename would cross filesystems (EXDEV)."""
+    destination = step.target.parent if step.kind != "index" else step.target
+    while not destination.exists() and destination != destination.parent:
+        destination = destination.parent
+    crossing = not same_filesystem(step.staged, destination)
+    if step.kind == "tree" and step.target.exists():
+        crossing = crossing or os.path.ismount(step.target) or not same_filesystem(step.staged, step.target)
+    if crossing:
+        raise BuildError(
+            f"cannot move {step.staged.as_posix()} to {step.target.as_posix()}: another filesystem "
+            "(a mount point?); nothing was replaced"
+        )
+
+
+def _apply(step: _Step) -> None:
+    """Do one step, or what is left of it after a kill; doing it again when it is done changes nothing."""
+    if step.kind == "tree":
+        _put_tree(step)
+    elif step.kind == "index":
+        _put_index(step)
+    elif step.staged.exists():
+        replace_retrying(step.staged, step.target)
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
+
+
+def _new_in_place(step: _Step) -> bool:
+    """Whether the staged folder is now at `target`: known by its inode, or else by its staged name gone."""
+    if step.inode:
+        return _inode(step.target) == step.inode
+    return step.target.exists() and not step.staged.exists()
+
+
+def _put_tree(step: _Step) -> None:
+    """Put the folder `staged` where `target` is; the previous one is deleted only once the new one is in.
+
+    On Linux the two swap places in one atomic rename, so `target` is never missing; elsewhere the previous
+    folder is first renamed aside, leaving `target` missing for the moment between two renames (a kill
+    there: the next build does the second).
+    """
+    assert step.retired is not None
+    if not _new_in_place(step):
+        if step.staged.is_dir():
+            if not step.target.exists():
+                replace_retrying(step.staged, step.target)
+            elif not exchange(step.staged, step.target):  # else the previous folder is now at `staged`
+                if step.retired.exists():
+                    shutil.rmtree(step.retired)
+                replace_retrying(step.target, step.retired)
+                try:
+                    replace_retrying(step.staged, step.target)
+                except OSError:
+                    with suppress(OSError):
+                        replace_retrying(step.retired, step.target)
+                    raise
+        elif not step.target.exists() and step.retired.exists():
+            replace_retrying(step.retired, step.target)  # the new folder is lost: the previous one goes back
+            return
+    if _new_in_place(step):  # the previous folder, wherever it went, is no longer needed
+        shutil.rmtree(step.staged, ignore_errors=True)
+        shutil.rmtree(step.retired, ignore_errors=True)
+
+
+def _put_index(step: _Step) -> None:
+    """Move the staged build into the index root under its journaled name, then point the index at it
+    (unless a newer build was made current meanwhile, by `kb index`)."""
+    from search.store import BUILDS, POINTER, IndexCorrupt, prune_builds, read_pointer
+
+    final = step.target / BUILDS / step.name
+    if step.staged.is_dir():
+        final.parent.mkdir(parents=True, exist_ok=True)
+        replace_retrying(step.staged, final)
+    if not final.is_dir():
+        return  # pruned away since: leave the index as it is, whole
+    try:
+        current = read_pointer(step.target)
+    except IndexCorrupt:
+        current = None
+    if current is None or current < step.name:
+        write_atomic(step.target / POINTER, f"{step.name}\n".encode())
+    with suppress(OSError):
+        prune_builds(step.target, max(current or step.name, step.name))
+
+
+def _relative(folder: _Folder, path: Path) -> list[str]:
+    return list(path.relative_to(folder.path.parent).parts)
+
+
+def _journal(folder: _Folder, steps: list[_Step]) -> bytes:
+    """The journal of a folder's steps; paths relative to the folder's parent, so that only this folder's
+    outputs and staging folders can be named in it."""
+    records = [
+        {
+            "output": step.output, "staged": _relative(folder, step.staged),
+            "target": _relative(folder, step.target),
+            "retired": _relative(folder, step.retired) if step.retired else None,
+            "inode": step.inode, "name": step.name,
+        }
+        for step in steps
+    ]  # fmt: skip
+    return (json.dumps({"format": JOURNAL_FORMAT, "steps": records}, indent=2) + "\n").encode("utf-8")
+
+
+def _read_journal(folder: _Folder) -> list[_Step]:
+    """The steps of an interrupted commit, checked to name nothing but the folder's outputs and staging.
+
+    Raises:
+        BuildError: the journal is unreadable or names something else.
+    """
+    from search.store import BUILDS
+
+    def path(parts: object, staging: bool) -> Path:
+        if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts) or not parts:
+            raise ValueError("a path is not a list of names")
+        if any(p in ("", ".", "..") or "/" in p or "\\" in p for p in parts):
+            raise ValueError(f"{'/'.join(parts)} is not a plain relative path")
+        if staging:
+            inside = parts[0] == folder.path.name and len(parts) > 1
+            if not parts[1 if inside else 0].startswith(folder.prefix):
+                raise ValueError(f"{'/'.join(parts)} is not a staging folder of {folder.path.name}")
+        elif parts[0] != folder.path.name or len(parts) > 2:
+            raise ValueError(f"{'/'.join(parts)} is not an output of {folder.path.name}")
+        return folder.path.parent.joinpath(*parts)
+
+    try:
+        data = json.loads(folder.journal.read_bytes())
+        if data["format"] != JOURNAL_FORMAT:
+            raise ValueError(f"format {data['format']}, this version reads format {JOURNAL_FORMAT}")
+        steps = []
+        for record in data["steps"]:
+            output = str(record["output"])
+            kind = _STEP_KINDS[output]
+            name = str(record["name"])
+            if kind == "index" and not re.fullmatch(r"[0-9]{20}-[0-9]+", name):
+                raise ValueError(f"{name!r} is not the name of an index build")
+            retired = path(record["retired"], staging=True) if kind == "tree" else None
+            step = _Step(output, kind, path(record["staged"], True), path(record["target"], False), retired,
+                         int(record["inode"]), name)  # fmt: skip
+            if kind == "index" and step.staged.parent.name != BUILDS:
+                raise ValueError(f"{step.staged.as_posix()} is not an index build")
+            steps.append(step)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise BuildError(
+            f"{folder.journal.as_posix()}: unreadable journal of an interrupted build ({reason}); delete it "
+            f"and the {folder.prefix}* folders beside it to discard that build"
+        ) from None
+    return steps
+
+
+def _recover(folder: _Folder, options: BuildOptions, notify: Reporter) -> list[Path]:
+    """Complete the commit a killed build left half done in `folder`, from its journal; returns the outputs
+    it put in place (none when there was no journal). Held under the folder's lock."""
+    if not folder.journal.exists():
+        return []
+    steps = _read_journal(folder)
+    notify("recover", "start")
+    try:
+        for step in steps:
+            _pause(options)
+            _apply(step)
+    except OSError as error:
+        raise BuildError(
+            f"cannot complete the commit of an interrupted build from {folder.journal.as_posix()}: "
+            f"{_cannot_write(error)}"
+        ) from None
+    folder.journal.unlink()
+    notify("recover", "done")
+    return [step.target for step in steps]

@@ -90,7 +90,8 @@ def build(content_root: Path, site_dir: Path, dist_dir: Path, config_file: Path,
     """Validate the content, then build the site, search index, PDF runbook and offline zip.
 
     Outputs are written to a staging folder and swapped in only when every stage has succeeded, so a
-    failure leaves the previous outputs as they were. Honours SOURCE_DATE_EPOCH for reproducible output.
+    failure leaves the previous outputs as they were; a build killed while swapping them in is completed
+    by the next one. Honours SOURCE_DATE_EPOCH for reproducible output.
 
     \b
     Example:
@@ -99,7 +100,7 @@ def build(content_root: Path, site_dir: Path, dist_dir: Path, config_file: Path,
       kb build --drafts --only site --site-dir preview
       SOURCE_DATE_EPOCH=1700000000 kb build --dist-dir /srv/kb-dist
     """
-    from build_kb.app.build import STAGES, BuildOptions, run_build
+    from build_kb.app.build import STAGES, BuildOptions, BuildStopped, run_build
 
     options = BuildOptions(
         content_root=content_root, site_dir=site_dir, dist_dir=dist_dir, config_file=config_file,
@@ -110,6 +111,8 @@ def build(content_root: Path, site_dir: Path, dist_dir: Path, config_file: Path,
     except ValidationFailed as error:
         print_problems(error)
         raise click.ClickException(f"{error}; nothing was built, previous outputs are unchanged") from None
+    except BuildStopped as error:  # it says what became of the previous outputs
+        raise click.ClickException(f"{error}; {error.outputs_report()}") from None
     except KbError as error:
         raise click.ClickException(f"{error}; previous outputs are unchanged") from None
     sizes = {name: _size(path) for name, path in summary.outputs.items()}
@@ -117,6 +120,7 @@ def build(content_root: Path, site_dir: Path, dist_dir: Path, config_file: Path,
         data = {
             "entries": summary.entries, "site_pages": summary.site_pages, "pdf_pages": summary.pdf_pages, "version": summary.version,
             "build_date": summary.build_date.isoformat(), "seconds": summary.seconds,
+            "recovered": [path.as_posix() for path in summary.recovered],
             "outputs": {name: {"path": path.as_posix(), "bytes": sizes[name]} for name, path in summary.outputs.items()},
         }  # fmt: skip
         click.echo(json.dumps(data, indent=2))
@@ -125,6 +129,9 @@ def build(content_root: Path, site_dir: Path, dist_dir: Path, config_file: Path,
     counts += [f"{summary.site_pages} site pages"] if summary.site_pages else []
     counts += [f"{summary.pdf_pages} PDF pages"] if summary.pdf_pages else []
     click.echo(f"{', '.join(counts)}, version {summary.version}", err=True)
+    if summary.recovered:
+        listing = ", ".join(path.as_posix() for path in summary.recovered)
+        click.echo(f"  first put in place what an interrupted build had left half done: {listing}", err=True)
     for name, path in summary.outputs.items():
         click.echo(f"  {name:<7} {path.as_posix():<40} {sizes[name] / 1024:10.1f} KiB", err=True)
     total = sum(summary.seconds.values())
