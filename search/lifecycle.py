@@ -72,8 +72,11 @@ def _rebuild_for_reading(index_root: Path, content_root: Path) -> None:
     try:
         rebuild(index_root, content_root)
     except ValidationFailed as error:
+        # The first problem, located, so that the message says where to look; kb check lists them all.
+        first = f": {error.problems[0]}" if error.problems else ""
+        more = f" and {len(error.problems) - 1} more" if len(error.problems) > 1 else ""
         raise IndexUnavailable(
-            f"cannot build the search index: {error} (run: kb check {content_root.as_posix()})"
+            f"cannot build the search index: {error}{first}{more} (run: kb check {content_root.as_posix()})"
         ) from None
 
 

@@ -10,21 +10,45 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from build_kb.content.load import read_regular
+from build_kb.content.tree import is_link
 
-def _content_files(content_root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
+
+def _content_files(content_root: Path) -> Iterator[tuple[str, os.DirEntry[str] | None]]:
     """Every file under `content_root` as (relative path with forward slashes, directory entry), unsorted.
 
-    os.scandir rather than Path.rglob: several times faster, and this runs before every command.
+    os.scandir rather than Path.rglob: several times faster, and this runs before every command. No link is
+    followed (a link to a folder above, or to itself, would never end); links, pipes and folders that
+    cannot be listed are yielded too (a folder with None), so that their coming and going changes both
+    hashes, and validation, which refuses them, runs.
     """
     pending: list[tuple[str, str]] = [(str(content_root), "")]
     while pending:
         folder, prefix = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir():
-                    pending.append((entry.path, f"{prefix}{entry.name}/"))
-                elif entry.is_file():
-                    yield prefix + entry.name, entry
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if is_link(entry) or not entry.is_dir(follow_symlinks=False):
+                        yield prefix + entry.name, entry
+                    else:
+                        pending.append((entry.path, f"{prefix}{entry.name}/"))
+        except OSError:
+            yield prefix, None
+
+
+def _file_bytes(entry: os.DirEntry[str] | None) -> bytes:
+    """What the fingerprint hashes for one file: its bytes, or what it is when it is no readable file."""
+    if entry is None:
+        return b"\0unlistable folder"
+    try:
+        if is_link(entry):
+            return b"\0link\0" + os.fsencode(Path(entry.path).readlink())
+        if not entry.is_file(follow_symlinks=False):
+            return b"\0not a regular file"
+        raw, refused = read_regular(Path(entry.path), limit=1 << 40)
+    except OSError as error:
+        return f"\0unreadable: {error.errno}".encode()
+    return raw if raw is not None else b"\0unreadable: " + refused.encode("utf-8")
 
 
 def content_fingerprint(content_root: Path) -> str:
@@ -34,12 +58,12 @@ def content_fingerprint(content_root: Path) -> str:
     digest = hashlib.sha256()
     for relative, entry in sorted(_content_files(content_root), key=lambda item: item[0].split("/")):
         digest.update(relative.encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(Path(entry.path).read_bytes() + b"\0")
+        digest.update(_file_bytes(entry) + b"\0")
     return digest.hexdigest()
 
 
 def stat_signature(content_root: Path) -> str:
-    """sha256 over every content file's relative path, size and modification time.
+    """sha256 over every content file's relative path, size and modification time (of a link, the link's).
 
     One stat per file: about 2 microseconds each on Linux, free on Windows (scandir returns them).
     """
@@ -47,7 +71,10 @@ def stat_signature(content_root: Path) -> str:
 
     lines = []
     for relative, entry in _content_files(content_root):
-        info = entry.stat()
-        lines.append(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}")
+        try:
+            info = entry.stat(follow_symlinks=False) if entry is not None else None
+        except OSError:
+            info = None
+        lines.append(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}" if info else f"{relative}\0?")
     lines.sort()
     return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()

@@ -6,6 +6,9 @@ without limit; this module reports each of those as a `Problem` instead.
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,6 +110,76 @@ def _decode(raw: bytes, shown: str) -> tuple[str | None, list[Problem]]:
         column = len(before) - (before.rfind(b"\n") + 1) + 1
         message = f"not valid UTF-8 (byte 0x{raw[exc.start]:02X}); save the file as UTF-8"
         return None, [Problem(shown, line, column, "(file)", message)]
+
+
+_NOT_YAML = re.compile(r"[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters a YAML file may not hold (YAML 1.1's printable set, as PyYAML and libyaml check it)."""
+_CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x0B: "VT", 0x0C: "FF", 0x1B: "ESC", 0x7F: "DEL"}
+
+
+def _character_problems(text: str, shown: str) -> list[Problem]:
+    """The first character YAML refuses (NUL, ESC, other control characters), located, with how many."""
+    found = _NOT_YAML.search(text)
+    if found is None:
+        return []
+    position = found.start()
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = ord(found.group())
+    name = _CONTROL_NAMES.get(code, "control character")
+    count = len(_NOT_YAML.findall(text))
+    more = f" ({count} in this file)" if count > 1 else ""
+    message = (
+        f"{name} (U+{code:04X}) is not allowed in a YAML file{more}; remove it, or write it as an escape "
+        "such as \\x1b in a double-quoted string"
+    )
+    return [Problem(shown, line, column, "(file)", message)]
+
+
+LINK_REFUSED = (
+    "symbolic links are not allowed in the content folder: copy the file or folder in "
+    "(a link is never followed, read or published)"
+)
+
+
+def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> tuple[bytes | None, str]:
+    """The bytes of the regular file `path`, or None and why not: a link, not a regular file, too large.
+
+    The file is opened without following a link where the system can (O_NOFOLLOW) and without blocking
+    (a pipe would wait forever), then checked on the open descriptor, so that nothing swapped in between
+    the check and the read is read.
+    """
+    flags = (
+        os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    )
+    try:
+        if path.is_symlink():
+            return None, LINK_REFUSED
+        descriptor = os.open(path, flags)
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror or exc}"
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            return None, "not a regular file"
+        if info.st_size > limit:
+            return None, f"file is {info.st_size:,} bytes; the limit is {limit:,}"
+        chunks = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, 1 << 16))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        raw = b"".join(chunks)
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror or exc}"
+    finally:
+        os.close(descriptor)
+    if len(raw) > limit:
+        return None, f"file is over {limit:,} bytes; the limit is {limit:,}"
+    return raw, ""
 
 
 def _tab_problems(text: str, shown: str) -> list[Problem]:
@@ -216,7 +289,7 @@ def parse_yaml(text: str, shown: str) -> tuple[Document | None, list[Problem]]:
     Returns:
         The document (None when it cannot be used) and the problems found.
     """
-    problems = _tab_problems(text, shown)
+    problems = _tab_problems(text, shown) + _character_problems(text, shown)
     if problems:
         return None, problems
     doc = _parse_fast(text, shown)
@@ -256,14 +329,9 @@ def _parse_exact(text: str, shown: str) -> tuple[Document | None, list[Problem]]
 
 def read_yaml(path: Path, shown: str) -> tuple[Document | None, list[Problem]]:
     """Read and parse a YAML file, refusing oversized and non-UTF-8 files with a located problem."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            message = f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
-            return None, [Problem(shown, 1, 1, "(file)", message)]
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(shown, 1, 1, "(file)", f"cannot read: {exc.strerror or exc}")]
+    raw, refused = read_regular(path)
+    if raw is None:
+        return None, [Problem(shown, 1, 1, "(file)", refused)]
     text, problems = _decode(raw, shown)
     if text is None:
         return None, problems

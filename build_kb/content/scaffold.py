@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from build_kb.content.markup import RESERVED_NAMES
 from build_kb.content.schemas import SLUG_PATTERN
 from build_kb.content.validate import TAXONOMY_FILE, find_content
 from build_kb.core.errors import KbError
@@ -63,6 +64,8 @@ def scaffold_entry(
         raise ScaffoldError(
             f"'{entry_id}' is not a valid id: use lowercase letters, digits and single hyphens"
         )
+    if entry_id in RESERVED_NAMES:
+        raise ScaffoldError(f"'{entry_id}' is a name Windows reserves for a device; choose another id")
     taxonomy = yaml.safe_load((content_root / TAXONOMY_FILE).read_text("utf-8"))
     phases = {p["id"]: p for p in taxonomy["phases"]}
     if phase not in phases:

@@ -16,7 +16,9 @@ from build_kb.content import governance
 from build_kb.content.links import link_problems
 from build_kb.content.load import Document, FieldPath, read_yaml
 from build_kb.content.locate import SourceText
+from build_kb.content.markup import hostile_content_problems
 from build_kb.content.schemas import schema_problems
+from build_kb.content.tree import ignored_file_problems, walk_content
 from build_kb.core import codes, dictionary
 from build_kb.core.codeview import message_key
 from build_kb.core.errors import Problem, ValidationFailed
@@ -65,23 +67,34 @@ class ContentSet:
     taxonomy: Path
     references: Path
     entries: tuple[Path, ...]
+    problems: tuple[Problem, ...] = ()
+    """What finding the files met: links, special files, unreadable folders; stray and misnamed files."""
 
 
 def shown_path(path: Path) -> str:
     """A path for messages: relative to the working folder when inside it, always with forward slashes."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+        # The folder is resolved, never the file: a link is shown where it is, not where it points.
+        where = path.resolve() if path.name in ("", "..") else path.parent.resolve() / path.name
+        return where.relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):
         return path.as_posix()
 
 
 def find_content(root: Path) -> ContentSet:
     """The taxonomy, references and entry files of the content folder `root`.
 
-    Entries are the `*.yaml` files in its sub-folders; the two shared files sit at the top.
+    Entries are the `*.yaml` files in its sub-folders; the two shared files sit at the top. No link is
+    followed (`tree.walk_content`); what the walk refuses, and files that would be ignored, are `problems`.
     """
-    entries = sorted(p for p in root.rglob("*.yaml") if p.parent != root and p.is_file())
-    return ContentSet(root, root / TAXONOMY_FILE, root / REFERENCES_FILE, tuple(entries))
+    found = walk_content(root, shown_path)
+    return ContentSet(
+        root,
+        root / TAXONOMY_FILE,
+        root / REFERENCES_FILE,
+        tuple(found.entries),
+        (*found.problems, *ignored_file_problems(found, shown_path, (TAXONOMY_FILE, REFERENCES_FILE))),
+    )
 
 
 def _ids(doc: Document, key: str | tuple[str, ...], problems: list[Problem]) -> dict[str, int]:
@@ -481,7 +494,7 @@ def _taxonomy(data: dict[str, Any]) -> Taxonomy:
 
 
 def _read_shared(path: Path, schema: str, problems: list[Problem]) -> Document | None:
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():  # a link is refused by read_yaml
         problems.append(
             Problem(shown_path(path), 1, 1, "(file)", f"missing: every content folder needs {path.name}")
         )
@@ -535,10 +548,8 @@ def check_content(root: Path, *, today: date | None = None) -> tuple[KnowledgeBa
             problems.append(doc.problem(("id",), f"id '{doc.data['id']}' is already used by {first.path}"))
             continue
         docs[path] = doc
-    for path in root.rglob("*.yml"):
-        problems.append(
-            Problem(shown_path(path), 1, 1, "(file)", "ignored: entry files end in .yaml", "warning")
-        )
+    problems += content.problems
+    problems += hostile_content_problems(taxonomy_doc, references_doc, docs.values())
 
     names = _declared_names(docs.values(), problems)
     phases = {p.id: p for p in taxonomy.phases} if taxonomy else {}

@@ -45,14 +45,41 @@ def code_block(value: str, language: str = "text", indent: str = "") -> str:
 def prose(value: str) -> str:
     """Author Markdown, with any stray angle bracket or ampersand shown as text rather than read as HTML.
 
-    Validation already refuses raw HTML; this is the second line of defence for the website, which renders
-    with Python-Markdown (it passes HTML through). Code spans are left alone: Markdown escapes them itself.
+    Validation already refuses raw HTML, attribute lists and page structure; this is the second line of
+    defence for the website, which renders with Python-Markdown (it passes HTML through, and its extensions
+    read `{: ...}`, `!!!`, `???` and `[TOC]`). Those are escaped, and so are the headings and rules that
+    would break the page's outline; lists, emphasis, links and code stay Markdown. Code spans are left
+    alone: Markdown escapes them itself.
     """
     parts = re.split(r"(`+[^`]*?`+)", value)
-    return "".join(
-        part if index % 2 else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        for index, part in enumerate(parts)
-    )
+    return "".join(part if index % 2 else _inert(part) for index, part in enumerate(parts))
+
+
+_BLOCK_MARKUP = re.compile(
+    r"^((?:[ \t]*(?:[-*+]|\d+\.)[ \t]+)*[ \t]*)(#|!!!|\?\?\?|(?:[-*_][ \t]*){3,}$|=+[ \t]*$)", re.MULTILINE
+)
+"""Lines (or list items) Python-Markdown would read as a heading, an admonition, a collapsible block, a rule
+or a setext underline."""
+
+
+def _unblock(match: re.Match[str]) -> str:
+    space, marker = match.groups()
+    first = marker[0]
+    # `?` and `=` have no backslash escape in Python-Markdown; a character reference shows them as well.
+    escaped = {"?": "&#63;", "=": "&#61;"}.get(first, "\\" + first)
+    return f"{space}{escaped}{marker[1:]}"
+
+
+def _inert(text: str) -> str:
+    """Prose outside code spans: HTML characters as text, extension syntax and page structure escaped."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # A brace after an odd run of backslashes is escaped already; after an even one (none) it is not.
+    text = _BRACE.sub(lambda found: found.group() if len(found.group(1)) % 2 else "\\" + found.group(), text)
+    text = text.replace("[TOC]", "\\[TOC\\]")
+    return _BLOCK_MARKUP.sub(_unblock, text)
+
+
+_BRACE = re.compile(r"(\\*)\{")
 
 
 def indent(value: str, prefix: str = "    ") -> str:

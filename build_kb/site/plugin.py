@@ -27,6 +27,7 @@ from build_kb.core.errors import RenderError, ValidationFailed
 from build_kb.core.model import KnowledgeBase
 from build_kb.site.authoring import render_authoring
 from build_kb.site.render import nav_paths, navigation, render_pages
+from build_kb.site.sanitize import clean_html, html_text, html_titles
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -106,6 +107,29 @@ def dictionary_script() -> str:
     )
 
 
+def _drop_docs_dir_files(files: Files, config: MkDocsConfig) -> None:
+    """Remove every file MkDocs found in docs_dir: only the pages we generate and the theme's are published.
+
+    docs_dir is the content folder (so that `mkdocs serve` watches it), and a content folder comes from pull
+    requests: an `.html` with a script, or a link to /etc/passwd, put in it must not reach the site or the zip.
+    """
+    docs_dir = Path(config.docs_dir).resolve()
+    for file in list(files):
+        if (
+            file.generated_by is None
+            and file.src_dir is not None
+            and Path(file.src_dir).resolve() == docs_dir
+        ):
+            files.remove(file)
+
+
+def _watch_content(config: MkDocsConfig, root: Path) -> None:
+    """Have `mkdocs serve` rebuild when the content changes, wherever docs_dir points."""
+    folder = str(root.resolve())
+    if folder not in {str(Path(path).resolve()) for path in config.watch}:
+        config.watch.append(folder)
+
+
 class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
     """Generates the knowledge base's pages from YAML entries."""
 
@@ -145,8 +169,9 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
         except ValidationFailed as error:
             raise PluginError(f"invalid content in {root.as_posix()}:\n{error.report()}") from None
         # The site's identity belongs to the content set, so one configuration serves every team.
-        config.site_name = self.kb.taxonomy.title
-        config.site_description = " ".join(self.kb.taxonomy.description.split())
+        # The theme prints both unescaped in places (the header, a meta attribute): escaped once here.
+        config.site_name = html_text(self.kb.taxonomy.title)
+        config.site_description = html_text(" ".join(self.kb.taxonomy.description.split()))
         # Our templates and assets come after a project's own custom_dir and before the theme's.
         ours = str(theme_folder())
         if ours not in config.theme.dirs:
@@ -154,13 +179,15 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
         config.extra_css = [*config.extra_css, *(s for s in STYLESHEETS if s not in config.extra_css)]
         listed = {str(script) for script in config.extra_javascript}
         config.extra_javascript = [*config.extra_javascript, *(s for s in SCRIPTS if s not in listed)]
-        config.nav = navigation(self.kb)
+        config.nav = html_titles(navigation(self.kb))
         self._in_nav = nav_paths(config.nav)
+        _watch_content(config, root)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled or self.kb is None:
             return files
+        _drop_docs_dir_files(files, config)
         try:
             pages = render_pages(self.kb)
         except RenderError as error:
@@ -175,6 +202,12 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
         files.append(File.generated(config, DICTIONARY_SCRIPT, content=dictionary_script()))
         self._pages = (0, len(files.documentation_pages()))
         return files
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+        """Every page's body through the HTML allowlist (`sanitize.clean_html`) before the theme wraps it."""
+        if not self.config.enabled:
+            return html
+        return clean_html(html)
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
         if not self.config.enabled:

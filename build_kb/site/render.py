@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 
 from build_kb.core.codes import Code
@@ -48,7 +49,13 @@ def front_matter(title: str, *, boost: float | None = None, exclude: bool = Fals
 
 
 def _yaml_quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A YAML double-quoted string on one line: a line break in a title must not end the front matter."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _YAML_BREAKS.sub(lambda found: f"\\u{ord(found.group()):04x}", escaped) + '"'
+
+
+_YAML_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+"""Control characters and line breaks (YAML counts NEL, LS and PS as line breaks), written as escapes."""
 
 
 def code_notation_table(ref: CodeRef, source: str) -> str:
@@ -157,7 +164,7 @@ def render_entry(entry: Entry, kb: KnowledgeBase) -> str:
         for pattern in entry.log_patterns:
             kind = "a line matching the regular expression" if pattern.regex else "a line containing"
             log = kb.taxonomy.vocabularies.label("log", pattern.log) if pattern.log else "Any log"
-            parts.append(f"- {log}: {kind} {md.code_span(pattern.pattern)}")
+            parts.append(f"- {md.text(log)}: {kind} {md.code_span(pattern.pattern)}")
     parts += ["## Why it happens", _bullets(md.prose(c) for c in entry.causes), "## What to do"]
     steps = []
     for number, action in enumerate(entry.actions, start=1):

@@ -37,9 +37,11 @@ def json_option(function: F) -> F:
 
 def print_problems(error: ValidationFailed) -> None:
     """Each problem on stderr, errors in red and warnings in yellow when stderr is a terminal."""
+    from search.display import printable  # a hostile file name or value must not drive the terminal
+
     for problem in error.problems:
         colour = "yellow" if problem.severity == "warning" else "red"
-        click.secho(str(problem), fg=colour, err=True)
+        click.secho(printable(str(problem)), fg=colour, err=True)
 
 
 def load(content_root: Path, *, strict: bool = False) -> Any:
