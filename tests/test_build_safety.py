@@ -268,13 +268,14 @@ def assert_whole(versions: tuple[Version, Version], site: Path, dist: Path) -> t
     """Every output is whole and of one of the two versions; returns which ("a"/"b") for each output."""
     assert (site / "index.html").is_file(), "site/index.html is missing"
     found = site_files(site)
-    which: list[str] = []
-    for label, value, known in (
+    checks: list[tuple[str, object, list[object]]] = [
         ("site", found, [v.site for v in versions]),
         ("pdf", sha256(dist / PDF), [v.pdf for v in versions]),
         ("zip", sha256(dist / ZIP), [v.zip for v in versions]),
         ("index", index_fingerprint(dist), [v.fingerprint for v in versions]),
-    ):
+    ]
+    which: list[str] = []
+    for label, value, known in checks:
         assert value in known, f"the {label} is of neither version"
         which.append("ab"[known.index(value)])
     return tuple(which)
@@ -329,7 +330,7 @@ def test_a_failed_rename_in_the_commit_says_exactly_what_was_replaced(
 
     a, b = versions
     work, site, dist = project
-    real = build_module.replace_retrying
+    real = build_module.replace_retrying  # type: ignore[attr-defined]
 
     def refuse_the_pdf(source: Path, target: Path, **kwargs: Any) -> None:
         if target.name == PDF:
@@ -362,7 +363,7 @@ def test_a_dist_dir_on_another_filesystem_is_staged_inside_it(
 
     b = versions[1]
     work, site, dist = project
-    real_same, real_commit = build_module.same_filesystem, build_module._commit
+    real_same, real_commit = build_module.same_filesystem, build_module._commit  # type: ignore[attr-defined]
     staged: list[Path] = []
 
     def mounted(first: Path, second: Path) -> bool:

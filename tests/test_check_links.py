@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import markdown
 import pytest
@@ -34,7 +35,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _content(*entries: dict) -> Path:
+def _content(*entries: dict[str, Any]) -> Path:
     return write_content(
         Path("content"),
         [
@@ -260,10 +261,10 @@ def test_kb_check_format_json_is_the_json_option(runner: CliRunner, in_tmp: Path
     assert one == runner.invoke(cli, ["check", "--json", "content"]).stdout
 
 
-def _hook() -> dict:
+def _hook() -> dict[str, Any]:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text("utf-8"))
-    assert isinstance(hooks, list) and len(hooks) == 1
-    return hooks[0]
+    assert isinstance(hooks, list) and len(hooks) == 1 and isinstance(hooks[0], dict)
+    return dict(hooks[0])
 
 
 def test_the_pre_commit_hook_is_declared_as_documented() -> None:

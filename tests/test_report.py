@@ -111,7 +111,9 @@ def test_an_entry_only_a_draft_links_to_is_an_orphan(in_tmp: Path) -> None:
 
 def test_uncovered_codes_most_frequent_first(in_tmp: Path) -> None:
     root = _governed()
-    scan = scan_logs(check_content(root)[0], _logs(Path("logs")))
+    kb = check_content(root)[0]
+    assert kb is not None
+    scan = scan_logs(kb, _logs(Path("logs")))
     assert scan.files == 3 and not scan.unreadable
     # Most lines first; on a tie, the code met first (0x80070643 on line 19 of the first file). A code counts
     # once a line, across every file (0x8024402C: four lines of one log, one of another). Covered: the

@@ -7,6 +7,7 @@ import json
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -40,7 +41,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _write(root: Path, *entries: dict, taxonomy: dict | None = None) -> Path:
+def _write(root: Path, *entries: dict[str, Any], taxonomy: dict[str, Any] | None = None) -> Path:
     return write_content(root, list(entries), taxonomy=taxonomy)
 
 
@@ -111,7 +112,7 @@ def test_an_unquoted_date_is_read_as_text(in_tmp: Path) -> None:
         ({"status": "retired", "replaced_by": "a-entry"}, "replaced_by: an entry cannot replace itself"),
     ],
 )
-def test_governance_errors_are_located(in_tmp: Path, fields: dict, expected: str) -> None:
+def test_governance_errors_are_located(in_tmp: Path, fields: dict[str, Any], expected: str) -> None:
     root = _write(Path("content"), make_entry("a-entry", **fields), make_entry("b-entry"))
     kb, problems = check_content(root, today=TODAY)
     assert kb is None
