@@ -10,8 +10,10 @@ from build_kb import __version__
 from build_kb.app.cli.build import build
 from build_kb.app.cli.common import EXIT_NOT_FOUND
 from build_kb.app.cli.content import check, codes_command, new
+from build_kb.app.cli.pages import pages
 from build_kb.app.cli.report import report
 from build_kb.app.cli.search import index, lookup, search, triage
+from build_kb.app.cli.serve import serve
 from build_kb.core.errors import KbError
 
 
@@ -27,11 +29,13 @@ def cli() -> None:
       kb search "access is denied"  entries for words or a pasted message
       kb triage setup.log           entries for the failures a log records
       kb build                      site/, dist/ (index, PDF, offline zip)
+      kb serve                      live preview while editing, at http://127.0.0.1:8000/
+      kb pages --out build/pages    the site as Markdown + mkdocs.yml, for MkDocs or Zensical
       kb report --logs logs/        reviews due, TODOs, owners, orphans, codes to write entries for
     """
 
 
-for _command in (check, new, codes_command, lookup, search, triage, index, build, report):
+for _command in (check, new, codes_command, lookup, search, triage, index, build, report, pages, serve):
     cli.add_command(_command)
 
 
