@@ -99,6 +99,22 @@ class LiveSite:
             }
             self._fresh.clear()
 
+    def search_config(self) -> dict[str, Any]:
+        """The `config` part of a search index for this configuration: language, separator, pipeline, fields."""
+        with self._lock:
+            config = self._state["config"]
+            plugin = config.plugins.get("material/search") or config.plugins.get("search")
+            options = dict(plugin.config) if plugin is not None else {}
+            return {
+                "lang": options.get("lang") or [config.theme.get("language") or "en"],
+                "separator": options.get("separator") or r"[\s\-]+",
+                "pipeline": options.get("pipeline")
+                if options.get("pipeline") is not None
+                else ["stopWordFilter"],
+                # Material's weights (material/plugins/search): a title counts 1,000 times a word of text.
+                "fields": {"title": {"boost": 1000.0}, "text": {"boost": 1.0}, "tags": {"boost": 1000000.0}},
+            }
+
     def page_uri(self, src_uri: str) -> str | None:
         """The address (dest_uri) of the page built from `src_uri`, None when there is no such page."""
         with self._lock:

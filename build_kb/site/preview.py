@@ -18,9 +18,12 @@ changed) it steps aside and the whole step does the work.
 from __future__ import annotations
 
 import html
+import json
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import yaml
 
 from build_kb.content.validate import check_content, shown_path
 from build_kb.core.errors import KbError, Problem
@@ -29,6 +32,7 @@ from build_kb.site.export import CONFIG_FILE, PAGES_DIR, export_files, write_exp
 from build_kb.site.livesite import LiveSite, Served
 from build_kb.site.render import entry_page, render_entry
 
+SEARCH_INDEX = "search/search_index.json"
 EVENTS_PATH = "/__kb__/version"
 """Long-poll address of the reload script: answers with the preview's version once it passes `after`."""
 RELOAD_SCRIPT = f"""<script>
@@ -111,6 +115,9 @@ class Preview:
         self._files: dict[str, bytes] = {}
         self._lock = threading.RLock()
         """Held while the state changes; a whole step's validation and rendering run outside it."""
+        self._search: tuple[int, bytes] | None = None
+        self._search_docs: dict[str, tuple[bytes, dict[str, object] | None]] = {}
+        """Each page's search document, kept while its Markdown is unchanged."""
         self._generation = 0
         """Counts saves: a whole step that started before the latest one is stale."""
 
@@ -128,10 +135,32 @@ class Preview:
                 "text/html; charset=utf-8",
             )
         assert self.site is not None
+        if uri == SEARCH_INDEX:
+            return Served(self.search_index(), "application/json")
         served = self.site.respond(uri)
         if served is not None and uri.endswith(".html"):
             return Served(with_reload(served.body, self.version), served.media_type)
         return served
+
+    def search_index(self) -> bytes:
+        """The search index of the preview, from the pages' Markdown (Material's is made from the built HTML
+        of every page, which the preview never builds): titles and text match, snippets show Markdown."""
+        with self._lock:
+            if self._search is not None and self._search[0] == self.version:
+                return self._search[1]
+            assert self.site is not None
+            docs = []
+            for path, data in sorted(self._files.items()):
+                cached = self._search_docs.get(path)
+                if cached is None or cached[0] != data:
+                    cached = (data, _search_doc(path, data))
+                    self._search_docs[path] = cached
+                if cached[1] is not None:
+                    docs.append(cached[1])
+            index = {"config": self.site.search_config(), "docs": docs}
+            data = json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            self._search = (self.version, data)
+            return data
 
     def not_found(self) -> Served | None:
         """The theme's 404 page, with the reload script."""
@@ -272,3 +301,28 @@ def _check_one(path: Path, kb: KnowledgeBase) -> tuple[Entry | None, list[Proble
     related = validate._related_codes(doc, own, names, problems)
     entry = validate._build_entry(doc, path, own, related)
     return entry, problems
+
+
+def _search_doc(path: str, data: bytes) -> dict[str, object] | None:
+    """A search index document for an exported page (`docs/x.md`); None for other files and excluded pages."""
+    if not path.startswith(f"{PAGES_DIR}/") or not path.endswith(".md"):
+        return None
+    text = data.decode("utf-8")
+    meta: dict[str, object] = {}
+    if text.startswith("---\n") and "\n---\n" in text[4:]:
+        head, text = text[4:].split("\n---\n", 1)
+        loaded = yaml.safe_load(head)
+        meta = loaded if isinstance(loaded, dict) else {}
+    search = meta.get("search") if isinstance(meta.get("search"), dict) else {}
+    assert isinstance(search, dict)
+    if search.get("exclude"):
+        return None
+    location = path.removeprefix(f"{PAGES_DIR}/").removesuffix(".md") + ".html"
+    doc: dict[str, object] = {
+        "location": location,
+        "title": html.unescape(str(meta.get("title", location))),
+        "text": text,
+    }
+    if "boost" in search:
+        doc["boost"] = search["boost"]
+    return doc

@@ -225,3 +225,25 @@ def test_content_invalid_from_the_start_shows_problems_until_fixed(content: Path
     (content / ENTRY).write_text(good, "utf-8")
     update = shown.whole()
     assert not shown.failing and not update.recovered and "refuses the key" in _page(shown)
+
+
+def test_search_index_is_made_from_the_pages_and_follows_edits(preview: Preview, content: Path) -> None:
+    import json
+
+    served = preview.respond("search/search_index.json")
+    assert served is not None and served.media_type == "application/json"
+    index = json.loads(served.body)
+    assert index["config"]["pipeline"] == [] and "0[xX]" in index["config"]["separator"]
+    locations = {doc["location"] for doc in index["docs"]}
+    assert PAGE in locations and "index.html" in locations
+    assert not any(location.startswith("codes/") for location in locations), "search: exclude is honoured"
+    entry = next(doc for doc in index["docs"] if doc["location"] == PAGE)
+    assert (
+        entry["title"] == "Error: 0xC004F050 when installing a product key with slmgr" and entry["boost"] == 2
+    )
+    _edit(content / ENTRY, SUMMARY, 'summary: "SEARCHABLE `slmgr /ipk` refuses the key')
+    preview.quick(content / ENTRY)
+    served = preview.respond("search/search_index.json")
+    assert served is not None and "SEARCHABLE" in next(
+        doc["text"] for doc in json.loads(served.body)["docs"] if doc["location"] == PAGE
+    )

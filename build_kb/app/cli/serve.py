@@ -64,8 +64,8 @@ def serve(content_root: Path, host: str, port: int, strict: bool, drafts: bool) 
 
     Pages are rendered by MkDocs when the browser asks for them; a save re-validates the file, rewrites only
     the pages whose Markdown changed and reloads the browser. A content mistake shows in the browser (and
-    here) as a list of problems with file:line:column, until the file is fixed. Search is not part of the
-    preview. Stop with Ctrl+C.
+    here) as a list of problems with file:line:column, until the file is fixed. The preview's search matches
+    the pages' Markdown. Stop with Ctrl+C.
 
     \b
     Examples:
