@@ -2,7 +2,7 @@
 `kb codes --all`.
 
 Expected names and messages are facts of Microsoft's documentation (the MicrosoftDocs/win32 pages and the
-win32metadata names that tests/test_dictionary.py checks the table against), written out here; record counts
+win32metadata names that tests/core/test_dictionary.py checks the table against), written out here; record counts
 are those build_kb/core/data/NOTICE.md states.
 """
 

@@ -1,6 +1,6 @@
 """`kb check` against the error-code dictionary: unknown codes, and names or messages it contradicts, are warnings.
 
-Expected names, values and messages are facts of Microsoft's documentation (the ones tests/test_dictionary.py
+Expected names, values and messages are facts of Microsoft's documentation (the ones tests/core/test_dictionary.py
 checks the table against), written out here, not read from the dictionary.
 """
 

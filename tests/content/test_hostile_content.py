@@ -6,7 +6,7 @@
 - links, loops, pipes, unreadable files and NUL or ESC bytes get a located message from `kb check`,
   `kb build` and `kb lookup` alike, never a traceback.
 
-The browser half (no script runs on any page, on load or on a click) is tests/test_hostile_browser.py.
+The browser half (no script runs on any page, on load or on a click) is tests/site/test_hostile_browser.py.
 """
 
 from __future__ import annotations
