@@ -22,13 +22,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from build_kb.content.load import Document, FieldPath
+from build_kb.content.load import Document, FieldPath, values_at
 from build_kb.content.locate import SourceText
 from build_kb.core.codes import Code
 from build_kb.core.errors import Problem
@@ -106,19 +105,6 @@ def page_anchors(entry: Entry, backlinked: bool) -> frozenset[str]:
     headings += ["References"] if entry.references else []
     headings += list(_prose_headings(entry))
     return frozenset(explicit | {_unique(slug(text), used) for text in headings})
-
-
-def values_at(data: Any, pattern: FieldPath, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
-    """Values matching a field pattern where `*` stands for every list index."""
-    if not pattern:
-        yield prefix, data
-        return
-    head, rest = pattern[0], pattern[1:]
-    if head == "*":
-        for index, item in enumerate(data if isinstance(data, list) else []):
-            yield from values_at(item, rest, (*prefix, index))
-    elif isinstance(data, dict) and head in data:
-        yield from values_at(data[head], rest, (*prefix, head))
 
 
 def prose_texts(entry: Entry) -> Iterator[str]:

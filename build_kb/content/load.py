@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -338,3 +339,16 @@ def read_yaml(path: Path, shown: str) -> tuple[Document | None, list[Problem]]:
     if not text.strip():
         return None, [Problem(shown, 1, 1, "(file)", "file is empty; expected a mapping of keys")]
     return parse_yaml(text, shown)
+
+
+def values_at(data: Any, pattern: FieldPath, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
+    """Values matching a field pattern where `*` stands for every list index."""
+    if not pattern:
+        yield prefix, data
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        for index, item in enumerate(data if isinstance(data, list) else []):
+            yield from values_at(item, rest, (*prefix, index))
+    elif isinstance(data, dict) and head in data:
+        yield from values_at(data[head], rest, (*prefix, head))

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from build_kb.content.load import Document, FieldPath
+from build_kb.content.load import Document, FieldPath, values_at
 from build_kb.core.errors import Problem
 
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -95,19 +95,6 @@ class _EveryLink(MarkdownIt):
 
 # text_join would merge escaped characters (`\{`) into the text; kept apart, they are not syntax.
 _parser = _EveryLink("commonmark").disable("text_join")
-
-
-def values_at(data: Any, pattern: FieldPath, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
-    """Values matching a field pattern where `*` stands for every list index."""
-    if not pattern:
-        yield prefix, data
-        return
-    head, rest = pattern[0], pattern[1:]
-    if head == "*":
-        for index, item in enumerate(data if isinstance(data, list) else []):
-            yield from values_at(item, rest, (*prefix, index))
-    elif isinstance(data, dict) and head in data:
-        yield from values_at(data[head], rest, (*prefix, head))
 
 
 def _shown(value: str, limit: int = 60) -> str:

@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 
 from build_kb.content import governance
 from build_kb.content.links import link_problems
-from build_kb.content.load import Document, FieldPath, read_yaml
+from build_kb.content.load import Document, FieldPath, read_yaml, values_at
 from build_kb.content.locate import SourceText
 from build_kb.content.markup import hostile_content_problems
 from build_kb.content.schemas import schema_problems
@@ -113,19 +113,6 @@ def _ids(doc: Document, key: str | tuple[str, ...], problems: list[Problem]) -> 
                 )
             found.setdefault(ident, index)
     return found
-
-
-def _values_at(data: Any, pattern: FieldPath, prefix: FieldPath = ()) -> Iterable[tuple[FieldPath, Any]]:
-    """Values matching a field pattern where `*` stands for every list index."""
-    if not pattern:
-        yield prefix, data
-        return
-    head, rest = pattern[0], pattern[1:]
-    if head == "*":
-        for index, item in enumerate(data if isinstance(data, list) else []):
-            yield from _values_at(item, rest, (*prefix, index))
-    elif isinstance(data, dict) and head in data:
-        yield from _values_at(data[head], rest, (*prefix, head))
 
 
 def _has_raw_html(text: str) -> bool:
@@ -391,7 +378,7 @@ def _check_entry(
                 message = f"invalid regular expression for RE2 (no backreferences, no look-around): {reason}"
                 problems.append(doc.problem(("log_patterns", index, "pattern"), message))
     for pattern in _PROSE_FIELDS:
-        for where, text in _values_at(data, pattern):
+        for where, text in values_at(data, pattern):
             if isinstance(text, str) and _has_raw_html(text):
                 message = "raw HTML is not allowed; write Markdown, and put <placeholders> in `backticks`"
                 problems.append(doc.problem(where, message))
