@@ -39,6 +39,18 @@ KINDS = ("lookup", "search", "triage")
 TOP_K = 3
 TIMEOUT = 120
 WARM_UP_CODE = "0xC004F050"
+EVALUATED_SET = "esu-kb"
+"""The content set the cases were collected for (its taxonomy's `short_name`): another team's content/
+brings cases of its own."""
+
+
+def evaluated_here(content: Path = CONTENT) -> bool:
+    """Whether `content` is the content set these cases evaluate."""
+    try:
+        taxonomy = yaml.safe_load((content / "taxonomy.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(taxonomy, dict) and taxonomy.get("short_name") == EVALUATED_SET
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -16,10 +16,12 @@ import yaml
 from tests.eval.run_eval import (
     CASES,
     CONTENT,
+    EVALUATED_SET,
     Case,
     Outcome,
     check_run,
     confident_first_answer,
+    evaluated_here,
     failure,
     first_hit,
     hit_within,
@@ -39,6 +41,9 @@ def _entry_ids(content: Path) -> set[str]:
     return ids
 
 
+@pytest.mark.skipif(
+    not evaluated_here(), reason=f"content/ is not the {EVALUATED_SET} set the cases evaluate"
+)
 def test_cases_file_loads_and_names_existing_entries() -> None:
     cases = load_cases(CASES)
     known = _entry_ids(CONTENT)

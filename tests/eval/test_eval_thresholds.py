@@ -11,9 +11,22 @@ import sys
 
 import pytest
 
-from tests.eval.run_eval import CONTENT, load_cases, prepare_index, run_all, score
+from tests.eval.run_eval import (
+    CONTENT,
+    EVALUATED_SET,
+    evaluated_here,
+    load_cases,
+    prepare_index,
+    run_all,
+    score,
+)
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not evaluated_here(), reason=f"content/ is not the {EVALUATED_SET} set the cases evaluate"
+    ),
+]
 
 RIGHT_FIRST = 0.90
 """Covered cases: the share whose first answer is an expected entry, at least."""
