@@ -148,6 +148,9 @@ def test_related_entries_are_offered(watch: PageWatch, tmp_path: Path) -> None:
         build_site(BuildOptions(content_root=content, config_file=None), tmp_path / "site", FIXED_DATE)
     text = _look_up(watch, tmp_path / "site", "0x80092004")
     assert f"Entries with the same fix: {entry['title']}" in text
+    # Covered through the related entry, as kb lookup says: never "not in this knowledge base".
+    assert "0x80092004 has no entry of its own, but entries list it as having the same cause and fix." in text
+    assert "not in this knowledge base" not in text
     watch.page.locator(".kb-lookup-result a").click()
     watch.page.wait_for_url("**/entries/sample-entry.html")
 

@@ -209,15 +209,19 @@
   function answer(output, code, data, known) {
     var value = parseInt(code.slice(2), 16);
     output.replaceChildren();
+    var related = (data.related || {})[code] || [];
     var head = element("span", "kb-lookup-line");
-    head.append(element("code", "", code), " is not in this knowledge base.");
+    // A code an entry lists as having the same fix is covered, as `kb lookup` says: only without one is
+    // the code not in the knowledge base.
+    head.append(element("code", "", code), related.length
+      ? " has no entry of its own, but entries list it as having the same cause and fix."
+      : " is not in this knowledge base.");
     output.append(head);
     var forms = "Decimal " + signed(value) + " (signed), " + value + " (unsigned)";
     if ((value & 0xffff0000) >>> 0 === 0x80070000 && (value & 0xffff)) {
       forms += "; HRESULT_FROM_WIN32(" + (value & 0xffff) + ")";
     }
     output.append(element("span", "kb-lookup-line kb-lookup-forms", forms + "."));
-    var related = (data.related || {})[code] || [];
     if (related.length) {
       var line = element("span", "kb-lookup-line", "Entries with the same fix: ");
       related.forEach(function (entry, index) {
