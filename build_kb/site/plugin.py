@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from build_kb.content.validate import load_knowledge_base
@@ -25,6 +25,7 @@ from build_kb.core.codeview import NAMESPACE_LABELS, code_views, entry_url
 from build_kb.core.dictionary import ATTRIBUTION, NAMESPACES, all_codes, encode_field
 from build_kb.core.errors import RenderError, ValidationFailed
 from build_kb.core.model import KnowledgeBase
+from build_kb.site import search_data
 from build_kb.site.authoring import render_authoring
 from build_kb.site.render import nav_paths, navigation, render_pages
 from build_kb.site.sanitize import clean_html, html_text, html_titles
@@ -140,6 +141,7 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
         self._page_written: PageWritten | None = None
         self._pages = (0, 0)
         self._in_nav: set[str] = set()
+        self._search = False
 
     def prepare(
         self,
@@ -179,6 +181,7 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
         config.extra_css = [*config.extra_css, *(s for s in STYLESHEETS if s not in config.extra_css)]
         listed = {str(script) for script in config.extra_javascript}
         config.extra_javascript = [*config.extra_javascript, *(s for s in SCRIPTS if s not in listed)]
+        self._search = search_data.configure(config)
         config.nav = html_titles(navigation(self.kb))
         self._in_nav = nav_paths(config.nav)
         _watch_content(config, root)
@@ -217,3 +220,9 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
         if self._page_written is not None:
             self._page_written(written + 1, total)
         return output
+
+    # After the search plugin's search_index.json and the offline plugin's search_index.js.
+    @event_priority(-110)
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.config.enabled and self._search:
+            search_data.write_search_data(Path(config.site_dir))
