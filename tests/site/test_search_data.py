@@ -105,7 +105,7 @@ def test_terms_are_numbered_in_order_of_first_appearance_with_frequencies_per_fi
         [_doc("a.html"), _doc("a.html")],  # a location twice
         [_doc("a.html"), _doc("b.html"), _doc("a.html#x")],  # a page in two runs
         [_doc("a.html#x")],  # a page that does not start with its article
-        [_doc("a.html", text=3)],
+        [_doc("a.html", text=3)],  # type: ignore[arg-type]  # a malformed document on purpose
         [_doc("a.html", boost=True)],
     ],
 )
