@@ -55,6 +55,8 @@ def _queries() -> list[tuple[str, str | None]]:
         ("certificate denied", None),
         ('"prerequisite package"', None),
         ("+firewall -proxy", None),
+        ("firewal~1", None),
+        ("pro*", None),
     ]
 
 
