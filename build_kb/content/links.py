@@ -29,21 +29,13 @@ from markdown_it.token import Token
 
 from build_kb.content.load import Document, FieldPath, values_at
 from build_kb.content.locate import SourceText
+from build_kb.content.markup import ENTRY_PROSE
 from build_kb.core.codes import Code
 from build_kb.core.errors import Problem
 from build_kb.core.model import Entry, Taxonomy
 
-LINK_FIELDS: tuple[FieldPath, ...] = (
-    ("summary",),
-    ("causes", "*"),
-    ("actions", "*", "step"),
-    ("codes", "*", "note"),
-    ("escalation", "note"),
-    ("escalation", "collect", "*"),
-    ("corrections", "*", "why"),
-    ("related_codes", "*", "reason"),
-)
-"""The fields rendered as Markdown, in the order an entry page shows them."""
+LINK_FIELDS: tuple[FieldPath, ...] = ENTRY_PROSE
+"""The fields rendered as Markdown, in the order an entry page shows them (markup checks the same ones)."""
 LISTED_FIELDS = frozenset({"summary"})
 """Fields shown on other pages too (phase and code listings), where a relative link would break."""
 
