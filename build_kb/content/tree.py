@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from build_kb.content.load import LINK_REFUSED
 from build_kb.core.errors import Problem
 
 _REPARSE_POINT = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0)
@@ -59,6 +58,8 @@ def walk_content(root: Path, show: Callable[[Path], str]) -> ContentFiles:
 
     `root` itself may be a link (a checkout elsewhere); nothing inside it may.
     """
+    from build_kb.content.load import LINK_REFUSED  # yaml: kept off the start-up of `kb lookup`
+
     found = ContentFiles()
     pending = [root]
     while pending:

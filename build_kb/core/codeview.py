@@ -12,11 +12,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from build_kb.core.codes import Code
 from build_kb.core.dictionary import KnownCode, describe
-from build_kb.core.model import CodeRef, Entry, KnowledgeBase
+
+if TYPE_CHECKING:  # the model costs milliseconds to import, and `kb lookup` needs none of it
+    from build_kb.core.model import CodeRef, Entry, KnowledgeBase
 
 NAMESPACE_LABELS: Mapping[str, str] = MappingProxyType(
     {

@@ -36,7 +36,7 @@ from search.store import (
     prune_builds,
     read_current,
 )
-from tests.helpers import ROOT, make_entry, write_content
+from tests.helpers import ACTIVATION, ROOT, make_entry, write_content
 
 # (value, signed, Win32 number, symbolic name) of every code of the activation set, typed here, not computed.
 SET_CODES = [
@@ -688,6 +688,23 @@ _REPORT = "print('WHOOSH' if any(m.split('.')[0] == 'whoosh' for m in sys.module
 def test_cli_import_does_not_import_whoosh() -> None:
     script = f"import sys\nimport build_kb.app.cli.main\nimport build_kb.app.cli.search\n{_REPORT}"
     assert _modules_after(script) == "CLEAN"
+
+
+def test_lookup_imports_no_other_command_and_no_heavy_module(activation_index: Path) -> None:
+    """`kb lookup` through the command group, with a content folder to check: none of the modules that other
+    commands need (yaml, jsonschema, mkdocs, markdown, the other command modules) is imported."""
+    args = ["lookup", "0xC004F050", "--index", str(activation_index), "--content", str(ACTIVATION)]
+    heavy = ("yaml", "jsonschema", "mkdocs", "markdown", "whoosh", "build_kb.core.model")
+    others = [f"build_kb.app.cli.{name}" for name in ("build", "content", "pages", "report", "serve")]
+    script = (
+        "import sys\nfrom build_kb.app.cli.main import cli\n"
+        f"try:\n    cli.main({args!r})\nexcept SystemExit as exit:\n    assert exit.code in (0, 1), exit.code\n"
+        f"loaded = [m for m in sys.modules if m.split('.')[0] in {heavy!r} or m in {heavy + tuple(others)!r}]\n"
+        "print(','.join(sorted(loaded)) or 'CLEAN')"
+    )
+    assert _modules_after(script) == "CLEAN"
+    checked = script.replace(repr(args), repr(["check", str(ACTIVATION)]))
+    assert "yaml" in _modules_after(checked)  # the check itself can fail
 
 
 def test_whoosh_stand_ins_do_not_outlive_the_import() -> None:
