@@ -8,10 +8,9 @@ date and version give a byte-identical PDF: the only timestamp is the build date
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -23,6 +22,17 @@ from build_kb.core.codeview import CodeView, code_views
 from build_kb.core.dictionary import ATTRIBUTION
 from build_kb.core.errors import BuildError
 from build_kb.core.model import CodeRef, Entry, KnowledgeBase, Method, Phase
+from build_kb.pdf.join import SCHEME, join_parts
+from build_kb.pdf.parts import (
+    PART_UNITS,
+    Block,
+    PageMap,
+    PartLayout,
+    part_document,
+    runbook_blocks,
+    split_parts,
+)
+from build_kb.pdf.typeset import typeset, typeset_parts
 from build_kb.pdf.typst_markup import markdown_nodes, typst_value
 
 TEMPLATE = "runbook.typ"
@@ -41,6 +51,12 @@ class RunbookInfo:
     """File size in bytes."""
     warnings: tuple[str, ...] = ()
     """Typst's warnings, if any (none are expected)."""
+    parts: int = 1
+    """Documents Typst typeset: 1, or the parts a long runbook was joined from."""
+    rounds: int = 1
+    """Rounds of typesetting the parts took until their page numbers settled."""
+    tagged: bool = True
+    """Whether the PDF is tagged (a runbook joined from parts is not)."""
 
 
 def entry_label(entry_id: str) -> str:
@@ -218,24 +234,47 @@ def runbook_data(kb: KnowledgeBase, build_date: datetime, version: str) -> dict[
     }
 
 
-def runbook_source(kb: KnowledgeBase, build_date: datetime, version: str) -> str:
-    """The complete Typst source of the runbook: the template followed by one call holding the data."""
+def _document_source(document: Mapping[str, Any] | str, numbers: Mapping[str, Any] | None) -> str:
+    """A complete Typst document: where page numbers come from, the template, and one call holding the data.
+
+    `document` may be given already written as a Typst value, as the rounds of a runbook in parts do.
+    """
     template = resources.files("build_kb.pdf").joinpath("templates", TEMPLATE).read_text("utf-8")
-    data = typst_value(runbook_data(kb, build_date, version))
-    return f"{template}\n#runbook({data})\n"
+    call = document if isinstance(document, str) else typst_value(document)
+    return f"#let kb-numbers = {typst_value(numbers)}\n{template}\n#runbook({call})\n"
+
+
+def runbook_source(kb: KnowledgeBase, build_date: datetime, version: str) -> str:
+    """The complete Typst source of the runbook as one document (what `build_runbook` typesets when it fits)."""
+    data = runbook_data(kb, build_date, version)
+    return _document_source(part_document(data, runbook_blocks(data, sys.maxsize)), None)
 
 
 def build_runbook(
-    kb: KnowledgeBase, output: Path, *, build_date: datetime, version: str, tagged: bool = True
+    kb: KnowledgeBase,
+    output: Path,
+    *,
+    build_date: datetime,
+    version: str,
+    tagged: bool = True,
+    part_units: int = PART_UNITS,
+    workers: int | None = None,
 ) -> RunbookInfo:
     """Typeset the runbook and write it to `output` atomically (a file beside it, then one rename).
+
+    A runbook of up to `part_units` entry pages is typeset as one document. A longer one is typeset in parts,
+    each by a Typst process of its own (`workers` at a time), until the page numbers they print settle, and
+    the parts are joined (`build_kb.pdf.parts`, `build_kb.pdf.join`): memory stays that of one part.
 
     Arguments:
         kb: A validated knowledge base.
         output: The PDF to write; its folder must exist.
         build_date: The PDF's creation date and the date on the cover; the same date gives the same bytes.
         version: Printed on the cover and in every footer.
-        tagged: Write a tagged (accessible) PDF; about 2.5 times larger.
+        tagged: Write a tagged (accessible) PDF, about 2.5 times larger. Only a runbook typeset as one
+            document can be tagged: the structure trees of parts cannot be joined.
+        part_units: The work in one document, in entry pages.
+        workers: Typst processes at once for a runbook in parts; by default the machine's cores, at most 4.
 
     Returns:
         Page count, each entry's start page and the file size.
@@ -243,40 +282,63 @@ def build_runbook(
     Raises:
         BuildError: Typst failed, or the file could not be written; `output` is then left as it was.
     """
-    source = runbook_source(kb, build_date, version)
-    pdf, info, messages = _compile(source, int(_utc(build_date).timestamp()), tagged)
-    unstable = [m for m in messages if "converge" in m]
-    if unstable:
-        raise BuildError(f"pdf: page numbers may be wrong, Typst reports: {unstable[0]}")
+    data = runbook_data(kb, build_date, version)
+    parts = split_parts(runbook_blocks(data, part_units), part_units)
+    stamp = int(_utc(build_date).timestamp())
+    if len(parts) == 1:
+        single = typeset(_document_source(part_document(data, parts[0]), None), stamp=stamp, tagged=tagged)
+        unstable = [m for m in single.warnings if "converge" in m]
+        if unstable:
+            raise BuildError(f"pdf: page numbers may be wrong, Typst reports: {unstable[0]}")
+        assert single.pdf is not None
+        pdf, warnings, rounds = single.pdf, single.warnings, 1
+        page_map = PageMap.of([PartLayout.from_info(single.info)])
+    else:
+        pdf, page_map, warnings, rounds = _typeset_in_parts(data, parts, stamp, workers)
+        tagged = False
     _write_atomically(output, pdf)
     return RunbookInfo(
         path=output,
-        pages=int(info["pages"]),
-        entry_pages={str(entry_id): int(page) for entry_id, page in info["entries"]},
+        pages=page_map.total,
+        entry_pages={e.id: page_map.targets[entry_label(e.id)].page for e in _placed(data, kb)},
         size=len(pdf),
-        warnings=messages,
+        warnings=warnings,
+        parts=len(parts),
+        rounds=rounds,
+        tagged=tagged,
     )
 
 
-def _compile(source: str, stamp: int, tagged: bool) -> tuple[bytes, dict[str, Any], tuple[str, ...]]:
-    """The PDF, the `<runbook-info>` metadata the template leaves, and Typst's warnings."""
-    import typst
+MAX_ROUNDS = 5
+"""Rounds of typesetting parts before page numbers that keep moving are an error (Typst itself allows 5)."""
 
-    with tempfile.TemporaryDirectory(prefix="kb-runbook-") as folder:
-        # A file in an empty folder of its own: queries need a path, and the document can reach no other file.
-        main = Path(folder) / "runbook.typ"
-        main.write_text(source, "utf-8")
-        try:
-            compiler = typst.Compiler(main, root=folder, font_paths=[], ignore_system_fonts=True)
-            pdf, warnings = compiler.compile_with_warnings(format="pdf", timestamp=stamp, pdf_tags=tagged)
-            info = json.loads(compiler.query("<runbook-info>", field="value", one=True, format="json"))
-        except RuntimeError as error:  # TypstError, or a bare RuntimeError from the binding itself
-            message = getattr(error, "message", None) or str(error)
-            hints = "".join(f"\n  hint: {hint}" for hint in getattr(error, "hints", None) or ())
-            raise BuildError(f"pdf: Typst could not typeset the runbook: {message}{hints}") from None
-    if not isinstance(pdf, bytes):
-        raise BuildError("pdf: Typst returned no PDF")
-    return pdf, info, tuple(str(w.message) for w in warnings)
+
+def _typeset_in_parts(
+    data: Mapping[str, Any], parts: Sequence[Sequence[Block]], stamp: int, workers: int | None
+) -> tuple[bytes, PageMap, tuple[str, ...], int]:
+    # Written once: only the numbers change from one round to the next.
+    documents = [typst_value(part_document(data, part)) for part in parts]
+    costs = [sum(block["cost"] for block in part) for part in parts]
+    workers = workers or min(os.cpu_count() or 1, 4)
+    # The first round only lays the parts out, with guessed numbers, to learn where every page falls; each
+    # later one prints the numbers the one before found, until they are the numbers it finds.
+    used = PageMap.guess(parts)
+    for round_number in range(1, MAX_ROUNDS + 1):
+        export = round_number > 1
+        sources = [_document_source(doc, used.numbers(n, SCHEME)) for n, doc in enumerate(documents)]
+        results = typeset_parts(sources, stamp=stamp, export=export, workers=workers, costs=costs)
+        produced = PageMap.of(PartLayout.from_info(result.info) for result in results)
+        if export and used.settled(produced):
+            pdfs = [result.pdf for result in results if result.pdf is not None]
+            warnings = tuple(dict.fromkeys(w for result in results for w in result.warnings))
+            return join_parts(pdfs, data, produced.targets), produced, warnings, round_number
+        used = produced
+    raise BuildError(f"pdf: page numbers still moved after {MAX_ROUNDS} rounds of typesetting the parts")
+
+
+def _placed(data: Mapping[str, Any], kb: KnowledgeBase) -> list[Entry]:
+    placed = {e["id"] for p in data["phases"] for g in p["groups"] for e in g["entries"]}
+    return [e for e in kb.entries if e.id in placed]
 
 
 def _write_atomically(output: Path, data: bytes) -> None:

@@ -18,7 +18,7 @@ from build_kb.content.validate import load_knowledge_base
 from build_kb.core.codes import Code
 from build_kb.core.errors import BuildError
 from build_kb.core.model import KnowledgeBase
-from build_kb.pdf import runbook
+from build_kb.pdf import parts, runbook
 from build_kb.pdf.runbook import RunbookInfo, build_runbook, runbook_data, runbook_source
 from build_kb.site import markdown_text as md
 from tests.helpers import TAXONOMY, make_entry, synthetic_entries, write_content
@@ -26,6 +26,8 @@ from tests.helpers import TAXONOMY, make_entry, synthetic_entries, write_content
 pytestmark = pytest.mark.slow
 
 BUILD_DATE = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+PART_UNITS = 4
+"""Entry pages per part in the `parted` runbook: several parts, and chapters and the index cut between them."""
 VERSION = "1.2.3+test"
 
 
@@ -85,6 +87,27 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 
 @pytest.fixture(scope="module")
+def parted(tmp_path_factory: pytest.TempPathFactory, built: Built) -> Built:
+    """The same content typeset in parts of at most 4 entry pages, each by a Typst process of its own."""
+    folder = tmp_path_factory.mktemp("runbook-parts")
+    return build(built.kb, folder / "runbook.pdf", part_units=PART_UNITS, workers=2)
+
+
+@pytest.fixture(scope="module")
+def sliced(tmp_path_factory: pytest.TempPathFactory, built: Built) -> Built:
+    """Every block a part of its own: the error-code index is cut into runs of a few codes, one per part."""
+    folder = tmp_path_factory.mktemp("runbook-sliced")
+    return build(built.kb, folder / "runbook.pdf", part_units=1, workers=2)
+
+
+@pytest.fixture(params=["built", "parted", "sliced"], ids=["one-document", "in-parts", "block-by-block"])
+def synthetic(request: pytest.FixtureRequest) -> Built:
+    """The synthetic runbook typeset as one document and in parts: both must be the same runbook."""
+    runbook: Built = request.getfixturevalue(request.param)
+    return runbook
+
+
+@pytest.fixture(scope="module")
 def activation_runbook(tmp_path_factory: pytest.TempPathFactory, activation_kb: KnowledgeBase) -> Built:
     return build(activation_kb, tmp_path_factory.mktemp("activation-runbook") / "runbook.pdf")
 
@@ -95,10 +118,11 @@ def printing_runbook(tmp_path_factory: pytest.TempPathFactory, printing_kb: Know
 
 
 @pytest.fixture(
-    params=["built", "activation_runbook", "printing_runbook"], ids=["synthetic", "activation", "printing"]
+    params=["built", "parted", "sliced", "activation_runbook", "printing_runbook"],
+    ids=["synthetic", "synthetic-in-parts", "synthetic-block-by-block", "activation", "printing"],
 )
 def each(request: pytest.FixtureRequest) -> Built:
-    """The synthetic runbook and the runbooks of both fixture sets: what holds for one holds for all."""
+    """The synthetic runbook (as one document and in parts) and the runbooks of both fixture sets."""
     runbook: Built = request.getfixturevalue(request.param)
     return runbook
 
@@ -130,11 +154,11 @@ def test_outline_has_every_phase_method_and_entry(each: Built) -> None:
     assert "Error-code index" in items
 
 
-def test_phases_in_taxonomy_order_each_entry_on_its_own_page(built: Built) -> None:
-    reader = PdfReader(built.info.path)
+def test_phases_in_taxonomy_order_each_entry_on_its_own_page(synthetic: Built) -> None:
+    reader = PdfReader(synthetic.info.path)
     top = [item.title for item in reader.outline if not isinstance(item, list)]
     assert top == [p["title"] for p in TAXONOMY["phases"]] + ["Error-code index"]
-    starts = [built.info.entry_pages[e.id] for e in built.kb.entries]
+    starts = [synthetic.info.entry_pages[e.id] for e in synthetic.kb.entries]
     assert starts == sorted(starts)
     assert len(set(starts)) == len(starts)
 
@@ -170,15 +194,15 @@ def test_cover(each: Built) -> None:
     assert "Page 1 of" not in cover
 
 
-def test_footer_page_x_of_y_and_running_header(built: Built) -> None:
-    total = len(built.pages)
-    for number, text in enumerate(built.pages[1:], start=2):
+def test_footer_page_x_of_y_and_running_header(synthetic: Built) -> None:
+    total = len(synthetic.pages)
+    for number, text in enumerate(synthetic.pages[1:], start=2):
         assert f"Page {number} of {total}" in text
-    long_entry = built.kb.by_id["entry-00005"]
-    start = built.info.entry_pages[long_entry.id]
+    long_entry = synthetic.kb.by_id["entry-00005"]
+    start = synthetic.info.entry_pages[long_entry.id]
     # the second page of a long entry carries its title in the header; the page before the start does not
-    assert built.pages[start].lstrip().startswith(long_entry.title)
-    assert not built.pages[start - 2].lstrip().startswith(long_entry.title)
+    assert synthetic.pages[start].lstrip().startswith(long_entry.title)
+    assert not synthetic.pages[start - 2].lstrip().startswith(long_entry.title)
 
 
 def _toc(built: Built) -> dict[str, int]:
@@ -254,16 +278,74 @@ def _internal_links(reader: PdfReader, page_number: int) -> list[tuple[str, int]
     return links
 
 
-def test_cross_references_and_index_pages_are_links_to_the_entries(built: Built) -> None:
+def test_cross_references_and_index_pages_are_links_to_the_entries(synthetic: Built) -> None:
     """The "see" title and its page number, and each page number in the index, jump to the entry."""
-    reader = PdfReader(built.info.path)
-    entry = built.kb.by_id["entry-00002"]
+    reader = PdfReader(synthetic.info.path)
+    entry = synthetic.kb.by_id["entry-00002"]
     target = entry.related[0]
-    links = _internal_links(reader, built.info.entry_pages[entry.id])
-    assert links.count((f"entry-{target}", built.info.entry_pages[target])) == 2
-    index_pages = [n for n, t in enumerate(built.pages, start=1) if t.lstrip().startswith("Error-code index")]
+    links = _internal_links(reader, synthetic.info.entry_pages[entry.id])
+    assert links.count((f"entry-{target}", synthetic.info.entry_pages[target])) == 2
+    index_pages = [
+        n for n, t in enumerate(synthetic.pages, start=1) if t.lstrip().startswith("Error-code index")
+    ]
     index_links = {link for page in index_pages for link in _internal_links(reader, page)}
-    assert index_links == {(f"entry-{e.id}", built.info.entry_pages[e.id]) for e in built.kb.entries}
+    assert index_links == {(f"entry-{e.id}", synthetic.info.entry_pages[e.id]) for e in synthetic.kb.entries}
+
+
+def test_contents_and_chapter_pages_link_every_entry(synthetic: Built) -> None:
+    """Each line of the contents and of a chapter page is a link to its target, title and page number alike."""
+    reader = PdfReader(synthetic.info.path)
+    expected = {(f"entry-{e.id}", synthetic.info.entry_pages[e.id]) for e in synthetic.kb.entries}
+    contents = [n for n, t in enumerate(synthetic.pages, start=1) if t.lstrip().startswith("Contents")]
+    assert contents == [2]
+    assert expected <= set(_internal_links(reader, 2))
+    chapters = [synthetic.start_page(phase["title"]) for phase in TAXONOMY["phases"]]
+    assert expected <= {link for page in chapters for link in _internal_links(reader, page)}
+    # no address is left that only the build understands
+    for page in reader.pages:
+        for annotation in page.get("/Annots") or []:
+            action = annotation.get_object().get("/A")
+            assert action is None or not str(action.get("/URI", "")).startswith("kb-runbook-target:")
+
+
+def test_parts_make_the_same_runbook_as_one_document(built: Built, parted: Built) -> None:
+    """Typeset in parts and joined, the runbook reads page for page as the one typeset as one document."""
+    assert parted.info.parts > 1 and built.info.parts == 1
+    assert parted.info.rounds >= 2
+    assert (built.info.tagged, parted.info.tagged) == (True, False)
+    assert parted.info.pages == built.info.pages
+    assert parted.info.entry_pages == built.info.entry_pages
+    assert parted.pages == built.pages
+    joined, whole = PdfReader(parted.info.path), PdfReader(built.info.path)
+    assert joined.metadata is not None and whole.metadata is not None
+    assert (joined.metadata.title, joined.metadata.creation_date) == (
+        whole.metadata.title,
+        whole.metadata.creation_date,
+    )
+    assert str(joined.root_object["/Lang"]) == "en"
+
+
+def test_an_index_cut_into_runs_keeps_one_heading_and_repeats_the_table_header(sliced: Built) -> None:
+    index_pages = [t for t in sliced.pages if t.lstrip().startswith("Error-code index")]
+    assert len(index_pages) > 1
+    assert sum(t.count("Every error code in this runbook") for t in index_pages) == 1
+    assert all("HEX SIGNED UNSIGNED WIN32 PAGES" in " ".join(t.split()) for t in index_pages)
+    assert PdfReader(sliced.info.path).named_destinations["code-index"] is not None
+
+
+def test_two_builds_in_parts_are_byte_identical(tmp_path: Path) -> None:
+    kb = load_knowledge_base(write_content(tmp_path / "content", synthetic_entries(6)))
+    first, second = (
+        build_runbook(kb, tmp_path / name, build_date=BUILD_DATE, version=VERSION, part_units=2, workers=2)
+        for name in ("a.pdf", "b.pdf")
+    )
+    assert first.parts > 1
+    assert first.path.read_bytes() == second.path.read_bytes()
+    # one worker or two: the parts are the same documents, so the file is the same
+    alone = build_runbook(
+        kb, tmp_path / "c.pdf", build_date=BUILD_DATE, version=VERSION, part_units=2, workers=1
+    )
+    assert alone.path.read_bytes() == first.path.read_bytes()
 
 
 def test_a_set_without_codes_in_some_entries_indexes_only_the_others(printing_runbook: Built) -> None:
@@ -368,12 +450,40 @@ def test_typst_failure_is_a_build_error_and_keeps_the_old_file(
     kb = load_knowledge_base(write_content(tmp_path / "content", [make_entry()]))
     output = tmp_path / "runbook.pdf"
     output.write_bytes(b"previous")
-    monkeypatch.setattr(runbook, "runbook_source", lambda *args: '#let x = (\n#panic("broken template")\n')
+    monkeypatch.setattr(runbook, "_document_source", lambda *args: '#let x = (\n#panic("broken template")\n')
     with pytest.raises(BuildError, match=r"^pdf: Typst could not typeset the runbook: ") as raised:
         build_runbook(kb, output, build_date=BUILD_DATE, version=VERSION)
     assert raised.value.__cause__ is None
     assert output.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_a_part_typst_fails_on_is_a_build_error_and_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = load_knowledge_base(write_content(tmp_path / "content", synthetic_entries(4)))
+    output = tmp_path / "runbook.pdf"
+    output.write_bytes(b"previous")
+    real = runbook._document_source
+    # the part holding the second entry breaks; the others typeset
+    monkeypatch.setattr(
+        runbook,
+        "_document_source",
+        lambda document, numbers: (
+            '#panic("broken part")' if "entry-00001" in str(document) else real(document, numbers)
+        ),
+    )
+    with pytest.raises(BuildError, match=r"^pdf: Typst could not typeset the runbook: .*broken part"):
+        build_runbook(kb, output, build_date=BUILD_DATE, version=VERSION, part_units=2)
+    assert output.read_bytes() == b"previous"
+
+
+def test_numbers_that_never_settle_are_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kb = load_knowledge_base(write_content(tmp_path / "content", synthetic_entries(4)))
+    monkeypatch.setattr(parts.PageMap, "settled", lambda self, produced: False)
+    with pytest.raises(BuildError, match=r"page numbers still moved after 5 rounds"):
+        build_runbook(kb, tmp_path / "r.pdf", build_date=BUILD_DATE, version=VERSION, part_units=2)
+    assert not (tmp_path / "r.pdf").exists()
 
 
 def test_unwritable_output_is_a_build_error(tmp_path: Path) -> None:
