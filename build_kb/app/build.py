@@ -507,7 +507,11 @@ def _run_stages(
         finish = _timed("pdf", summary, notify, options)
         with _writing(pdf):
             summary.pdf_pages = build_runbook(
-                kb, pdf, build_date=summary.build_date, version=summary.version
+                kb,
+                pdf,
+                build_date=summary.build_date,
+                version=summary.version,
+                progress=lambda done, total: notify("pdf", "progress", done, total),
             ).pages
         finish()
         if "pdf" in wanted:

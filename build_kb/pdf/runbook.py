@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -259,6 +260,7 @@ def build_runbook(
     tagged: bool = True,
     part_units: int = PART_UNITS,
     workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunbookInfo:
     """Typeset the runbook and write it to `output` atomically (a file beside it, then one rename).
 
@@ -275,6 +277,7 @@ def build_runbook(
             document can be tagged: the structure trees of parts cannot be joined.
         part_units: The work in one document, in entry pages.
         workers: Typst processes at once for a runbook in parts; by default the machine's cores, at most 4.
+        progress: Told `(done, total)` as parts are typeset (two rounds are expected; a third adds to it).
 
     Returns:
         Page count, each entry's start page and the file size.
@@ -294,7 +297,7 @@ def build_runbook(
         pdf, warnings, rounds = single.pdf, single.warnings, 1
         page_map = PageMap.of([PartLayout.from_info(single.info)])
     else:
-        pdf, page_map, warnings, rounds = _typeset_in_parts(data, parts, stamp, workers)
+        pdf, page_map, warnings, rounds = _typeset_in_parts(data, parts, stamp, workers, progress)
         tagged = False
     _write_atomically(output, pdf)
     return RunbookInfo(
@@ -314,7 +317,11 @@ MAX_ROUNDS = 5
 
 
 def _typeset_in_parts(
-    data: Mapping[str, Any], parts: Sequence[Sequence[Block]], stamp: int, workers: int | None
+    data: Mapping[str, Any],
+    parts: Sequence[Sequence[Block]],
+    stamp: int,
+    workers: int | None,
+    progress: Callable[[int, int], None] | None,
 ) -> tuple[bytes, PageMap, tuple[str, ...], int]:
     # Written once: only the numbers change from one round to the next.
     documents = [typst_value(part_document(data, part)) for part in parts]
@@ -323,10 +330,22 @@ def _typeset_in_parts(
     # The first round only lays the parts out, with guessed numbers, to learn where every page falls; each
     # later one prints the numbers the one before found, until they are the numbers it finds.
     used = PageMap.guess(parts)
+    typeset_count = 0
+    lock = threading.Lock()
+
+    def one_done(_: int) -> None:
+        nonlocal typeset_count
+        with lock:  # called from the threads that wait on the Typst processes
+            typeset_count += 1
+            if progress is not None:
+                progress(typeset_count, len(parts) * max(2, round_number))
+
     for round_number in range(1, MAX_ROUNDS + 1):
         export = round_number > 1
         sources = [_document_source(doc, used.numbers(n, SCHEME)) for n, doc in enumerate(documents)]
-        results = typeset_parts(sources, stamp=stamp, export=export, workers=workers, costs=costs)
+        results = typeset_parts(
+            sources, stamp=stamp, export=export, workers=workers, costs=costs, done=one_done
+        )
         produced = PageMap.of(PartLayout.from_info(result.info) for result in results)
         if export and used.settled(produced):
             pdfs = [result.pdf for result in results if result.pdf is not None]

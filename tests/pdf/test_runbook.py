@@ -539,3 +539,19 @@ def test_an_entry_outside_the_taxonomy_is_an_error_not_dropped(tmp_path: Path) -
     )
     with pytest.raises(BuildError, match=r"entries outside every phase and method.*sample-entry\.yaml"):
         runbook_data(stray, BUILD_DATE, VERSION)
+
+
+def test_a_runbook_in_parts_reports_its_progress(tmp_path: Path) -> None:
+    kb = load_knowledge_base(write_content(tmp_path / "content", synthetic_entries(4)))
+    steps: list[tuple[int, int]] = []
+    info = build_runbook(
+        kb,
+        tmp_path / "r.pdf",
+        build_date=BUILD_DATE,
+        version=VERSION,
+        part_units=2,
+        progress=lambda *s: steps.append(s),
+    )
+    assert info.rounds == 2
+    assert [done for done, _ in steps] == list(range(1, 2 * info.parts + 1))
+    assert {total for _, total in steps} == {2 * info.parts}

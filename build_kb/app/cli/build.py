@@ -27,8 +27,8 @@ def _size(path: Path) -> int:
 def _progress_reporter() -> Reporter:
     """Live stage lines on a terminal; plain log lines otherwise (CI logs, pipes).
 
-    On a terminal the running stage's line is redrawn in place with its page count, at most ten times a
-    second; in a log, progress is a line at each quarter of the work.
+    On a terminal the running stage's line is redrawn in place with its count (pages, or the PDF's parts),
+    at most ten times a second; in a log, progress is a line at each quarter of the work.
     """
     import time
 
@@ -49,15 +49,16 @@ def _progress_reporter() -> Reporter:
             else:
                 click.echo(f"kb build: {stage}: started", err=True)
         elif event == "progress" and total:
+            unit = "parts typeset" if stage == "pdf" else "pages"
             if interactive:
                 if now - last_drawn[0] >= 0.1 or done == total:
                     last_drawn[0] = now
-                    draw(f"{stage:<9}{done:>7,}/{total:,} pages")
+                    draw(f"{stage:<9}{done:>7,}/{total:,} {unit}")
             else:
                 quarter = 4 * done // total
                 if quarter > quarters_logged.get(stage, 0) and done < total:
                     quarters_logged[stage] = quarter
-                    click.echo(f"kb build: {stage}: {done:,}/{total:,} pages", err=True)
+                    click.echo(f"kb build: {stage}: {done:,}/{total:,} {unit}", err=True)
         elif event == "done":
             elapsed = now - started.get(stage, now)
             if interactive:
