@@ -198,14 +198,17 @@ class PageMap:
         return cls(tuple(starts), page - 1, {})
 
     def numbers(self, part: int, scheme: str) -> dict[str, Any]:
-        """The `kb-numbers` a part is typeset with (see the template)."""
+        """The `kb-numbers` a part is typeset with (see the template); `pages` gives `kb-pages`."""
         return {
             "start": self.starts[part],
             "total": self.total,
-            "pages": {name: at.page for name, at in sorted(self.targets.items())},
             "unknown": "8" * len(str(self.total)),
             "scheme": scheme,
         }
+
+    def pages(self) -> dict[str, int]:
+        """The `kb-pages` every part of a round is typeset with: each target's page, by label."""
+        return {name: at.page for name, at in sorted(self.targets.items())}
 
     def settled(self, produced: PageMap) -> bool:
         """Whether parts typeset with this map printed the numbers `produced` says are right."""

@@ -235,14 +235,20 @@ def runbook_data(kb: KnowledgeBase, build_date: datetime, version: str) -> dict[
     }
 
 
-def _document_source(document: Mapping[str, Any] | str, numbers: Mapping[str, Any] | None) -> str:
+def _document_source(
+    document: Mapping[str, Any] | str,
+    numbers: Mapping[str, Any] | None,
+    pages: Mapping[str, int] | str | None = None,
+) -> str:
     """A complete Typst document: where page numbers come from, the template, and one call holding the data.
 
-    `document` may be given already written as a Typst value, as the rounds of a runbook in parts do.
+    `document` and `pages` may be given already written as Typst values, as the rounds of a runbook in parts
+    do: the document is the same in every round, and the page map the same for every part of a round.
     """
     template = resources.files("build_kb.pdf").joinpath("templates", TEMPLATE).read_text("utf-8")
     call = document if isinstance(document, str) else typst_value(document)
-    return f"#let kb-numbers = {typst_value(numbers)}\n{template}\n#runbook({call})\n"
+    page_map = pages if isinstance(pages, str) else typst_value(pages)
+    return f"#let kb-numbers = {typst_value(numbers)}\n#let kb-pages = {page_map}\n{template}\n#runbook({call})\n"
 
 
 def runbook_source(kb: KnowledgeBase, build_date: datetime, version: str) -> str:
@@ -342,7 +348,8 @@ def _typeset_in_parts(
 
     for round_number in range(1, MAX_ROUNDS + 1):
         export = round_number > 1
-        sources = [_document_source(doc, used.numbers(n, SCHEME)) for n, doc in enumerate(documents)]
+        pages = typst_value(used.pages())
+        sources = [_document_source(doc, used.numbers(n, SCHEME), pages) for n, doc in enumerate(documents)]
         results = typeset_parts(
             sources, stamp=stamp, export=export, workers=workers, costs=costs, done=one_done
         )

@@ -127,7 +127,8 @@ def test_page_map_places_each_part_after_the_one_before() -> None:
     assert produced.total == 9
     assert {name: at.page for name, at in produced.targets.items()} == {"a": 2, "b": 4, "c": 5, "d": 9}
     numbers = produced.numbers(1, "x:")
-    assert (numbers["start"], numbers["total"], numbers["pages"]["d"], numbers["scheme"]) == (4, 9, 9, "x:")
+    assert (numbers["start"], numbers["total"], numbers["unknown"], numbers["scheme"]) == (4, 9, "8", "x:")
+    assert produced.pages() == {"a": 2, "b": 4, "c": 5, "d": 9}
 
 
 def test_page_map_is_settled_only_when_every_number_agrees() -> None:

@@ -469,8 +469,8 @@ def test_a_part_typst_fails_on_is_a_build_error_and_keeps_the_old_file(
     monkeypatch.setattr(
         runbook,
         "_document_source",
-        lambda document, numbers: (
-            '#panic("broken part")' if "entry-00001" in str(document) else real(document, numbers)
+        lambda document, *rest: (
+            '#panic("broken part")' if "entry-00001" in str(document) else real(document, *rest)
         ),
     )
     with pytest.raises(BuildError, match=r"^pdf: Typst could not typeset the runbook: .*broken part"):
