@@ -427,9 +427,12 @@ def _torture_kb(root: Path) -> KnowledgeBase:
     return load_knowledge_base(write_content(root, nasty))
 
 
-def test_torture_strings_round_trip(tmp_path: Path) -> None:
+@pytest.mark.parametrize("part_units", [PART_UNITS, None], ids=["in-parts", "one-document"])
+def test_torture_strings_round_trip(tmp_path: Path, part_units: int | None) -> None:
     """Strings full of Typst and Markdown syntax print exactly as written, in every kind of field."""
-    built = build(_torture_kb(tmp_path / "content"), tmp_path / "nasty.pdf")
+    options = {} if part_units is None else {"part_units": part_units}
+    built = build(_torture_kb(tmp_path / "content"), tmp_path / "nasty.pdf", **options)
+    assert (built.info.parts > 1) == (part_units is not None)
     bookmarks = {item.title for item in _flatten(PdfReader(built.info.path).outline)}
     assert {f"Title {nasty}" for nasty in TORTURE} <= bookmarks
     for n, nasty in enumerate(TORTURE):
