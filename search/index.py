@@ -43,12 +43,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIELDS",
+    "SHARED_RUNS",
+    "TEMPLATE_ENTRIES",
+    "TEMPLATE_RUN",
     "TEXT_FIELDS",
     "WHOOSH",
     "build_index",
     "install_index",
     "make_schema",
     "notations",
+    "shared_runs",
     "write_documents",
     "write_whoosh",
 ]
@@ -57,6 +61,13 @@ TEXT_FIELDS = ("title", "messages", "summary", "patterns", "body")
 """Free-text fields, most telling first."""
 FIELDS = ("id", "hit", "codes", "related", *TEXT_FIELDS, "phase", "method", "tags")
 """The fields of a document: all text; `hit` is the entry's result fields as JSON."""
+TEMPLATE_RUN = 4
+"""Words in a row that, found verbatim in several entries' messages, mark boilerplate (`search.query`)."""
+TEMPLATE_ENTRIES = 2
+SHARED_RUNS = "kb-shared-runs.json"
+"""In the whoosh folder: every run of `TEMPLATE_RUN` words (as the index holds them) that the messages of
+`TEMPLATE_ENTRIES` or more entries share, so that a search looks the runs of its words up instead of
+searching each as a phrase (a phrase of common words reads most of their postings)."""
 
 
 def make_schema() -> fields.Schema:
@@ -154,13 +165,33 @@ def write_documents(docs: Iterable[dict[str, str]], path: Path) -> None:
     path.write_bytes(text.encode("utf-8"))
 
 
+def shared_runs(docs: Iterable[dict[str, str]]) -> list[str]:
+    """The runs of `TEMPLATE_RUN` words of the messages field that `TEMPLATE_ENTRIES` or more documents hold,
+    each as its words joined by spaces, sorted.
+
+    The words are the index's own tokens in position order, so a run is exactly what a whoosh phrase query
+    of those words matches in the messages field (positions are consecutive: the stop filter renumbers them).
+    """
+    analyzer = make_schema()["messages"].analyzer
+    holders: dict[str, int] = {}
+    for document in docs:
+        words = [token.text for token in analyzer(document["messages"])]
+        runs = {" ".join(words[at : at + TEMPLATE_RUN]) for at in range(len(words) - TEMPLATE_RUN + 1)}
+        for run in runs:
+            holders[run] = holders.get(run, 0) + 1
+    return sorted(run for run, count in holders.items() if count >= TEMPLATE_ENTRIES)
+
+
 def write_whoosh(docs: Iterable[dict[str, str]], folder: Path, seed: str) -> None:
     """Write the whoosh index of the documents into the empty folder `folder`, byte for byte the same for a
-    seed.
+    seed, and beside it the shared runs of words (`SHARED_RUNS`).
 
     One segment, written as separate files rather than whoosh's compound file: the compound file's
     directory records every part's modification time.
     """
+    docs = list(docs)
+    runs = {"run": TEMPLATE_RUN, "entries": TEMPLATE_ENTRIES, "runs": shared_runs(docs)}
+    text = json.dumps(runs, ensure_ascii=False, separators=(",", ":"))
     with _repeatable_names(seed):
         whoosh_index = index.create_in(str(folder), make_schema())
         writer = whoosh_index.writer(limitmb=256, compound=False)
@@ -172,6 +203,7 @@ def write_whoosh(docs: Iterable[dict[str, str]], folder: Path, seed: str) -> Non
             raise
         writer.commit()
         whoosh_index.close()
+    (folder / SHARED_RUNS).write_bytes(text.encode("utf-8"))
 
 
 def build_index(

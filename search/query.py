@@ -19,7 +19,7 @@ import pickle
 import re
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,10 +29,12 @@ from search.analyzer import kb_token
 from search.codemap import read_code, read_names
 from search.engine import AndMaybe, DefaultOr, Or, Phrase, Query, Term
 from search.engine import index as whoosh_index
-from search.index import TEXT_FIELDS, WHOOSH
+from search.index import SHARED_RUNS, TEMPLATE_ENTRIES, TEMPLATE_RUN, TEXT_FIELDS, WHOOSH
 from search.results import Hit, SearchResult, retired_last
+from search.safefile import MIB, read_json
 from search.store import IndexBuild, IndexCorrupt
 
+MAX_SHARED_RUNS = 256 * MIB
 MAX_QUERY_CHARS = 20_000
 """Longer text is cut: the start of a paste identifies it as well as the whole."""
 MAX_WORDS = 400
@@ -46,9 +48,6 @@ PHRASE_WORDS = 12
 WINDOW = 4
 PHRASE_BOOST = 3.0
 PHRASE_FIELDS = ("title", "messages")
-TEMPLATE_RUN = 4
-"""Words in a row that, found verbatim in several entries' messages, mark boilerplate."""
-TEMPLATE_ENTRIES = 2
 TEMPLATE_SCAN = 64
 """Words at the start of a query examined for boilerplate."""
 COVERAGE_WORDS = 24
@@ -140,6 +139,8 @@ class IndexSearcher:
         if not folder.is_dir():
             raise FileNotFoundError(folder)
         self.build = build
+        self.folder = folder
+        self._shared: frozenset[str] | None = None
         try:
             self.index = whoosh_index.open_dir(str(folder))
             self.searcher = self.index.searcher()
@@ -157,10 +158,30 @@ class IndexSearcher:
         self.searcher.close()
         self.index.close()
 
+    def shared_runs(self) -> frozenset[str] | None:
+        """The runs of words several entries' messages share (`search.index.SHARED_RUNS`), read on first use;
+        None for an index written before they were (its runs are then searched as phrases)."""
+        if self._shared is None:
+            try:
+                data = read_json(self.folder / SHARED_RUNS, MAX_SHARED_RUNS)
+            except FileNotFoundError:
+                return None
+            except (OSError, ValueError) as error:
+                raise _corrupt(error) from None
+            if not isinstance(data, dict):
+                raise IndexCorrupt(f"malformed {SHARED_RUNS}")
+            if data.get("run") != TEMPLATE_RUN or data.get("entries") != TEMPLATE_ENTRIES:
+                return None
+            runs = data["runs"]
+            if not isinstance(runs, list) or not all(isinstance(run, str) for run in runs):
+                raise IndexCorrupt(f"malformed {SHARED_RUNS}")
+            self._shared = frozenset(runs)
+        return self._shared
+
     def search(self, text: str, *, limit: int = 10) -> SearchResult:
         """Entries for free text or a pasted message, best first; no input raises."""
         try:
-            return _Search(self.searcher, self.build).run(clean_text(text), max(1, limit))
+            return _Search(self.searcher, self.build, self.shared_runs).run(clean_text(text), max(1, limit))
         except CORRUPTION as error:
             if isinstance(error, FileNotFoundError):
                 raise
@@ -178,13 +199,20 @@ def search(build: IndexBuild, text: str, *, limit: int = 10) -> SearchResult:
         return searcher.search(text, limit=limit)
 
 
+def _no_runs() -> None:
+    """No shared runs of words at hand: they are searched as phrases."""
+
+
 class _Search:
     """One query against an open searcher."""
 
-    def __init__(self, searcher: Any, build: IndexBuild) -> None:
+    def __init__(
+        self, searcher: Any, build: IndexBuild, shared_runs: Callable[[], frozenset[str] | None] = _no_runs
+    ) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.build = build
+        self.shared_runs = shared_runs
 
     def run(self, text: str, limit: int) -> SearchResult:
         matches = self._codes(text)
@@ -268,14 +296,29 @@ class _Search:
         """
         words = list(analysed[:TEMPLATE_SCAN])
         marked: set[str] = set()
+        if len(words) < TEMPLATE_RUN:
+            return marked
+        shared = self.shared_runs()
         for start in range(len(words) - TEMPLATE_RUN + 1):
             window = words[start : start + TEMPLATE_RUN]
+            if shared is not None:  # the runs the index found shared: the phrase search, done at build time
+                if " ".join(window) in shared:
+                    marked.update(window)
+                continue
             if not all(self.reader.doc_frequency("messages", word) >= TEMPLATE_ENTRIES for word in window):
                 continue
-            phrase = Phrase("messages", window)
-            if len(self.searcher.search(phrase, limit=TEMPLATE_ENTRIES)) >= TEMPLATE_ENTRIES:
+            if self._phrase_entries("messages", window, TEMPLATE_ENTRIES) >= TEMPLATE_ENTRIES:
                 marked.update(window)
         return marked
+
+    def _phrase_entries(self, field: str, words: Sequence[str], most: int) -> int:
+        """How many entries hold the words in a row in `field`, counting up to `most` only."""
+        matcher = Phrase(field, list(words)).matcher(self.searcher)
+        found = 0
+        while found < most and matcher.is_active():
+            found += 1
+            matcher.next()
+        return found
 
     def _confidence(self, found: _Found, words: Sequence[str], uncovered_code: bool, generic: bool) -> str:
         """`high` when the entry answers the query, judged on the words that tell problems apart.

@@ -112,9 +112,11 @@ def test_a_message_with_an_unknown_code_is_not_covered(kb: tuple[Path, Path]) ->
     assert all(item["confidence"] == "low" for item in data["results"])
 
 
-def test_shared_boilerplate_does_not_decide_the_ranking(kb: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize("runs", ["from the index", "as phrases"])
+def test_shared_boilerplate_does_not_decide_the_ranking(kb: tuple[Path, Path], runs: str) -> None:
     """The slui hint stands in two entries' messages: its words are marked, the DNS words are not, and the
-    entry the distinctive words name comes first."""
+    entry the distinctive words name comes first; the runs the index lists as shared and the phrase search
+    they replace mark the same words."""
     from search.cache import read_searchable
     from search.query import IndexSearcher, _Search
     from search.store import current_build
@@ -124,7 +126,11 @@ def test_shared_boilerplate_does_not_decide_the_ranking(kb: tuple[Path, Path]) -
 
     def marked(build) -> tuple[set[str], set[str], set[str]]:
         with IndexSearcher(build) as searcher:
-            search = _Search(searcher.searcher, build)
+            if runs == "from the index":
+                assert searcher.shared_runs()
+                search = _Search(searcher.searcher, build, searcher.shared_runs)
+            else:
+                search = _Search(searcher.searcher, build)
             text = SLUI_HINT.format(code="") + " dns server"
             hint, own = search._analyse("non-core edition slui.exe"), search._analyse("dns server")
             return search._template_words(search._analyse(text)), set(hint), set(own)

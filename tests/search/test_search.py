@@ -728,3 +728,44 @@ def test_lookup_does_not_import_whoosh(activation_index: Path, tmp_path: Path) -
     assert _modules_after(script) == "CLEAN"
     searched = script.replace("import lookup", "import search as lookup")
     assert _modules_after(searched) == "WHOOSH"  # the check itself can fail
+
+
+# --- what the index precomputes, against whoosh's own searches ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic_searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexSearcher]:
+    """300 synthetic entries over a vocabulary of 35 words: every word is common, runs repeat."""
+    from tests.helpers import synthetic_entries
+
+    folder = tmp_path_factory.mktemp("synthetic")
+    content = write_content(folder / "content", synthetic_entries(300))
+    build_index(load_knowledge_base(content), folder / "index", content_root=content)
+    with IndexSearcher(current_build(folder / "index")) as opened:
+        yield opened
+
+
+def test_shared_runs_are_the_runs_a_phrase_search_finds_in_two_entries(
+    synthetic_searcher: IndexSearcher,
+) -> None:
+    from search.engine import Phrase
+    from search.query import _Search
+    from search.store import DOCUMENTS
+
+    shared = synthetic_searcher.shared_runs()
+    assert shared
+    search = _Search(synthetic_searcher.searcher, synthetic_searcher.build)
+    documents = json.loads((synthetic_searcher.build.path / DOCUMENTS).read_text("utf-8"))["documents"]
+    runs = sorted(shared)[:30]
+    # Runs of the entries' messages (most held by one entry only) and of their titles, and made-up runs.
+    for document in documents[::20]:
+        for text in (document["messages"], document["title"]):
+            words = search._analyse(text)
+            runs += [" ".join(words[at : at + 4]) for at in range(len(words) - 3)]
+    runs += ["kei product invalid network", "product product product product"]
+    for run in dict.fromkeys(runs):
+        phrase = Phrase("messages", run.split())
+        held = len(synthetic_searcher.searcher.search(phrase, limit=2))
+        counted = search._phrase_entries("messages", run.split(), 2)
+        assert (run in shared) == (held >= 2) == (counted >= 2), run
+    assert any(run not in shared for run in runs)
