@@ -3,11 +3,12 @@
 Run: `.venv/bin/python tests/bench_search.py [--sizes 1000,10000] [--runs 5]`.
 
 For each size it prints medians of `--runs` runs of: the index build; a cold `kb lookup` process and its
-ratio to `python -c pass` measured in the same run (target <= 4x); a cold `kb search` process and its ratio
-to a bare `python -c "import whoosh.index, whoosh.searching"` (target <= 1.5x); and warm in-process
-latencies of code lookups, code searches and long pasted messages. Cold commands are timed twice: from a
-project folder, where they first check that the content has not changed, and from an offline bundle,
-where there is no content to check.
+ratio to `python -c pass` measured in the same run (target <= 3x); a cold `kb search` process, for a
+pasted message without codes and for `SHORT_QUERY`, and its ratio to a bare
+`python -c "import whoosh.index, whoosh.searching"` (target <= 1.5x); and warm in-process latencies of code
+lookups, code searches and long pasted messages. Cold commands are timed from a project folder, where they
+first check that the content has not changed, and from an offline bundle, where there is no content to
+check (the short query from the project folder only).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-LOOKUP_TARGET = 4.0
+LOOKUP_TARGET = 3.0
 SEARCH_TARGET = 1.5
 WARM_QUERIES = 200
+SHORT_QUERY = "product key is invalid"
+"""The short query of issue 14; its three words are in nearly every synthetic entry."""
 
 
 def _kb_command() -> list[str]:
@@ -101,6 +104,7 @@ def bench(size: int, runs: int, folder: Path) -> None:
         "lookup-bundle": [*kb_command, "lookup", codes[0], "--index", str(root), "--content", str(absent)],
         "search": [*kb_command, "search", worded[0], "--index", str(root), "--content", str(content)],
         "search-bundle": [*kb_command, "search", worded[0], "--index", str(root), "--content", str(absent)],
+        "search-short": [*kb_command, "search", SHORT_QUERY, "--index", str(root), "--content", str(content)],
     }
     for command in commands.values():  # warm the page cache and the bytecode caches
         _seconds(command, folder)
@@ -128,7 +132,7 @@ def bench(size: int, runs: int, folder: Path) -> None:
             f"  cold kb {name:<18} {ms[name]:8.1f} ms   {ratio:4.2f}x python -c pass ({verdict(ratio, LOOKUP_TARGET)})"
         )
     print(f"  python -c 'import whoosh'  {ms['whoosh']:8.1f} ms")
-    for name in ("search", "search-bundle"):
+    for name in ("search", "search-bundle", "search-short"):
         ratio = ms[name] / ms["whoosh"]
         print(
             f"  cold kb {name:<18} {ms[name]:8.1f} ms   {ratio:4.2f}x bare whoosh import ({verdict(ratio, SEARCH_TARGET)})"
