@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from build_kb.content.links import linked_entry
 from build_kb.core.codes import Code
 from build_kb.core.codeview import CodeView, code_views
 from build_kb.core.dictionary import ATTRIBUTION
@@ -85,14 +87,40 @@ def _code_card(view: CodeView) -> dict[str, Any]:
     }
 
 
-def _code(ref: CodeRef) -> dict[str, Any]:
+def _prose(text: str, kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """An entry's Markdown as nodes, its links to the site's own pages made into what paper can use.
+
+    A link to another entry becomes a cross-reference (`{"k": "xref", "label": ..., "c": inlines}`), printed
+    with the entry's page; a link to any other page of the site (a code page, a phase, a section) keeps its
+    words only (`{"k": "span", "c": inlines}`), since an address like `../codes/0x80070005.md` means nothing in
+    print. Links to outside addresses stay links.
+    """
+    nodes: list[dict[str, Any]] = _printable(markdown_nodes(text), kb)
+    return nodes
+
+
+def _printable(value: Any, kb: KnowledgeBase) -> Any:
+    if isinstance(value, list):
+        return [_printable(item, kb) for item in value]
+    if not isinstance(value, dict):
+        return value
+    node = {key: _printable(item, kb) if key in ("c", "items") else item for key, item in value.items()}
+    if node.get("k") != "link" or urlsplit(node["url"]).scheme:
+        return node
+    target = linked_entry(node["url"])
+    if target is not None and target in kb.by_id:
+        return {"k": "xref", "label": entry_label(target), "c": node["c"]}
+    return {"k": "span", "c": node["c"]}
+
+
+def _code(ref: CodeRef, kb: KnowledgeBase) -> dict[str, Any]:
     view = CodeView.of(Code(ref.value), [ref])
     return {
         **_code_card(view),
         "shown": list(view.shown_otherwise()),
         # The entry's message, else the dictionary's: an entry may leave it out.
         "message": ref.message or view.message,
-        "note": markdown_nodes(ref.note) if ref.note else None,
+        "note": _prose(ref.note, kb) if ref.note else None,
     }
 
 
@@ -116,8 +144,8 @@ def _entry(entry: Entry, kb: KnowledgeBase) -> dict[str, Any]:
         "phase_short_title": phase.short_title,
         "method_title": method.title if method else None,
         "applies_to": [kb.products_by_id[p].name for p in entry.applies_to],
-        "summary": markdown_nodes(entry.summary),
-        "codes": [_code(ref) for ref in entry.codes],
+        "summary": _prose(entry.summary, kb),
+        "codes": [_code(ref, kb) for ref in entry.codes],
         "messages": [{"where": vocabularies.label("where", m.where), "text": m.text} for m in entry.messages],
         "logs": [
             {
@@ -127,17 +155,17 @@ def _entry(entry: Entry, kb: KnowledgeBase) -> dict[str, Any]:
             }
             for p in entry.log_patterns
         ],
-        "causes": [markdown_nodes(c) for c in entry.causes],
-        "actions": [{"step": markdown_nodes(a.step), "command": a.command} for a in entry.actions],
+        "causes": [_prose(c, kb) for c in entry.causes],
+        "actions": [{"step": _prose(a.step, kb), "command": a.command} for a in entry.actions],
         "escalation": None
         if escalation is None
         else {
             "contact": escalation.contact,
-            "collect": [markdown_nodes(c) for c in escalation.collect],
-            "note": markdown_nodes(escalation.note) if escalation.note else None,
+            "collect": [_prose(c, kb) for c in escalation.collect],
+            "note": _prose(escalation.note, kb) if escalation.note else None,
         },
         "corrections": [
-            {"source_says": c.source_says, "correct": c.correct, "why": markdown_nodes(c.why)}
+            {"source_says": c.source_says, "correct": c.correct, "why": _prose(c.why, kb)}
             for c in entry.corrections
         ],
         "related": [_target(kb.by_id[r]) for r in entry.related],

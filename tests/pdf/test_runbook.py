@@ -558,3 +558,33 @@ def test_a_runbook_in_parts_reports_its_progress(tmp_path: Path) -> None:
     assert info.rounds == 2
     assert [done for done, _ in steps] == list(range(1, 2 * info.parts + 1))
     assert {total for _, total in steps} == {2 * info.parts}
+
+
+@pytest.mark.parametrize("part_units", [None, 1], ids=["one-document", "in-parts"])
+def test_links_to_the_sites_pages_print_as_cross_references_or_words(
+    tmp_path: Path, part_units: int | None
+) -> None:
+    """Paper has no use for `b.md`: a link to an entry prints its page and jumps there; other site links keep words."""
+    entries = [
+        make_entry(
+            "a",
+            codes=[{"code": "0x80070005"}],
+            causes=[
+                "Check [the other entry](b.md), [its code](../codes/0x80070005.md), "
+                "[what to do](#what-to-do) and [the manual](https://example.com/manual)."
+            ],
+        ),
+        make_entry("b", title="The other entry", codes=[{"code": "0x80070002"}]),
+    ]
+    kb = load_knowledge_base(write_content(tmp_path / "content", entries))
+    options = {} if part_units is None else {"part_units": part_units}
+    built = build(kb, tmp_path / "r.pdf", **options)
+    text = built.entry_text("a")
+    page_b = built.info.entry_pages["b"]
+    assert (
+        f"Check the other entry (p. {page_b}), its code, what to do and the manual (https://example.com/manual)."
+        in text
+    )
+    assert ".md" not in text and "#what-to-do" not in text
+    reader = PdfReader(built.info.path)
+    assert _internal_links(reader, built.info.entry_pages["a"]).count(("entry-b", page_b)) == 2
