@@ -20,7 +20,7 @@ Figures, each the median of `--runs` sessions:
   error code, "word" (in a fresh session) two words that most entries contain.
 - second: the word query typed after the code query, in the same session.
 - longest: the longest main-thread task (PerformanceObserver "longtask") from the focus on, over both
-  queries of a session.
+  queries of a session ("n/a" where the browser reports no long tasks).
 
 A query whose results never settle within `--timeout` seconds shows `>T`; a code query whose first result
 is not the entry carrying the code is marked `!`. Targets at 5,000 entries: code <= 0.3 s, word <= 0.5 s,
@@ -101,7 +101,8 @@ class Session:
     ready: float | None = None
     first: float | None = None
     second: float | None = None
-    longest: float = 0.0
+    longest: float | None = 0.0
+    """None: the browser has no long task timing."""
     right: bool = True
     loaded: list[str] = field(default_factory=list)
 
@@ -260,7 +261,7 @@ def session(
             result.second = None if second is None else (second - last_key) / 1000
         bench = page.evaluate("window.__kbBench")
         tasks = [duration for start, duration in bench["long"] if start >= bench["focus"]]
-        result.longest = max(tasks, default=0.0) / 1000
+        result.longest = None if bench.get("noLongTasks") else max(tasks, default=0.0) / 1000
     finally:
         context.close()
     return result
@@ -271,7 +272,9 @@ def _median(values: list[float | None]) -> float:
     return statistics.median(float("inf") if v is None else v for v in values)
 
 
-def _show(value: float, timeout: float) -> str:
+def _show(value: float | None, timeout: float) -> str:
+    if value is None:
+        return "n/a"
     if value == float("inf"):
         return f">{timeout:.0f}"
     return f"{value:.2f}"
@@ -289,7 +292,10 @@ def measure(
             session(browser, site, base, [code, SECOND_QUERY], expected, timeout) for _ in range(runs)
         ]
         word_runs = [session(browser, site, base, [WORD_QUERY], "", timeout) for _ in range(runs)]
-    longest = [max(a.longest, b.longest) for a, b in zip(code_runs, word_runs, strict=True)]
+    longest = [
+        None if a.longest is None or b.longest is None else max(a.longest, b.longest)
+        for a, b in zip(code_runs, word_runs, strict=True)
+    ]
     return {
         "code_kb": statistics.median(r.search_bytes for r in code_runs) / 1000,
         "word_kb": statistics.median(r.search_bytes for r in word_runs) / 1000,
@@ -297,14 +303,53 @@ def measure(
         "code": _median([r.first for r in code_runs]),
         "word": _median([r.first for r in word_runs]),
         "second": _median([r.second for r in code_runs]),
-        "longest": statistics.median(longest),
+        "longest": None if None in longest else statistics.median(v for v in longest if v is not None),
         "right": all(r.right for r in code_runs),
         "loaded": sorted({p for r in code_runs + word_runs for p in r.loaded}),
     }
 
 
-def _ratio(ours: float, theirs: float) -> str:
-    if float("inf") in (ours, theirs) or theirs == 0:
+def measure_size(
+    size: int,
+    work: Path,
+    browser: Any,
+    runs: int = 3,
+    protocols: tuple[str, ...] = ("file", "http"),
+    variants: tuple[str, ...] = ("kb", "material"),
+    timeout: float = 120.0,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Build the sites of `size` entries (once per `work` folder) and measure each: protocol -> variant -> row.
+
+    A row is what `measure` returns: kB (`code_kb`, `word_kb`), seconds (`ready`, `code`, `word`,
+    `second`, `longest`; inf for a timeout, None for no figure), `right` and the files `loaded`.
+    """
+    sites = {variant: build(size, variant, work) for variant in variants}
+    return {
+        protocol: {
+            variant: measure(size, variant, site, protocol, runs, timeout, browser)
+            for variant, site in sites.items()
+        }
+        for protocol in protocols
+    }
+
+
+@contextlib.contextmanager
+def launch() -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright, as the browser tests launch it; closed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _ratio(ours: float | None, theirs: float | None) -> str:
+    if ours is None or theirs is None or float("inf") in (ours, theirs) or theirs == 0:
         return "   -"
     return f"{ours / theirs:5.2f}x"
 
@@ -322,16 +367,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS
-
     with contextlib.ExitStack() as stack:
         work = args.work or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kb-bench-browser-")))
         work.mkdir(parents=True, exist_ok=True)
-        playwright = stack.enter_context(sync_playwright())
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        stack.callback(browser.close)
+        browser = stack.enter_context(launch())
         header = (
             f"{'entries':>7} {'proto':<5} {'site':<8} {'code kB':>8} {'word kB':>8} {'ready s':>7} "
             f"{'code s':>7} {'word s':>7} {'second':>7} {'longest':>7}   vs material: code   word  longest"
@@ -341,12 +380,10 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(header, flush=True)
         for size in args.sizes:
-            sites = {variant: build(size, variant, work) for variant in args.variants}
-            for protocol in args.protocols:
-                rows = {
-                    variant: measure(size, variant, site, protocol, args.runs, args.timeout, browser)
-                    for variant, site in sites.items()
-                }
+            figures = measure_size(
+                size, work, browser, args.runs, tuple(args.protocols), tuple(args.variants), args.timeout
+            )
+            for protocol, rows in figures.items():
                 for variant, row in rows.items():
                     other = rows.get("material") if variant != "material" else None
                     versus = (
@@ -360,7 +397,7 @@ def main(argv: list[str] | None = None) -> None:
                         f"{_show(row['ready'], args.timeout):>7} "
                         f"{_show(row['code'], args.timeout) + ('' if row['right'] else '!'):>7} "
                         f"{_show(row['word'], args.timeout):>7} {_show(row['second'], args.timeout):>7} "
-                        f"{row['longest']:>7.2f}{versus}",
+                        f"{_show(row['longest'], args.timeout):>7}{versus}",
                         flush=True,
                     )
                     if args.list_files:
