@@ -2,9 +2,9 @@
 
 Run: `.venv/bin/python -m tests.bench_pdf [--sizes 30 1000] [--runs 3] [--part-units N]`. Each run is a fresh
 process, so Typst's in-memory caches from an earlier run cannot flatter the figures. Target: at most 10 s at
-1,000 entries. A runbook longer than `--part-units` entry pages is typeset in parts by child processes: the
-figures then give the build process's peak and the largest Typst process's (they run `workers` at a time).
-`--part-units 1000000` typesets any size as one document, as the runbook was typeset before parts.
+1,000 entries. A runbook longer than `ONE_DOCUMENT_UNITS` entry pages is typeset in parts by child processes:
+the figures then give the build process's peak and the largest Typst process's (they run `workers` at a time).
+`--part-units 200` typesets any size in parts; `--part-units 1000000` as one document.
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from build_kb.pdf.parts import PART_UNITS
 from tests.helpers import synthetic_entries, write_content
 
 TARGET_SECONDS = {1000: 10.0}
 Figures = tuple[float, int, int, int, int, float, float]
 
 
-def _one_run(content: Path, output: Path, part_units: int, queue: multiprocessing.Queue[Figures]) -> None:
+def _one_run(
+    content: Path, output: Path, part_units: int | None, queue: multiprocessing.Queue[Figures]
+) -> None:
     from build_kb.content.validate import load_knowledge_base
     from build_kb.pdf.runbook import build_runbook
 
@@ -40,7 +41,7 @@ def _one_run(content: Path, output: Path, part_units: int, queue: multiprocessin
     queue.put((elapsed, info.pages, info.size, info.parts, info.rounds, own, typst))
 
 
-def bench(size: int, runs: int, folder: Path, part_units: int) -> None:
+def bench(size: int, runs: int, folder: Path, part_units: int | None) -> None:
     content = write_content(folder / f"content-{size}", synthetic_entries(size))
     context = multiprocessing.get_context("spawn")
     seconds: list[float] = []
@@ -73,7 +74,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", type=int, nargs="+", default=[30, 1000])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--part-units", type=int, default=PART_UNITS)
+    parser.add_argument(
+        "--part-units",
+        type=int,
+        default=None,
+        help="Typeset in parts of this many entry pages (default: automatic).",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kb-bench-pdf-") as folder:
         for size in args.sizes:

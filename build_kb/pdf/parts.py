@@ -25,7 +25,11 @@ CONTENTS_LINES_PER_UNIT = 25
 INDEX_CODES_PER_UNIT = 4
 """Error-code index rows that cost Typst about as much as one entry page."""
 PART_UNITS = 200
-"""The work in one part, in entry pages: about 300 MB of Typst memory and 2 s on a laptop core."""
+"""The work in one part, in entry pages: about 300 MB of Typst memory and 1.5 s of CPU."""
+ONE_DOCUMENT_UNITS = 1500
+"""The most work typeset as one document: about 2.7 GB of Typst memory (1.8 MB per entry page). Up to this,
+one document is faster than parts, which are laid out twice (each round in fresh processes, so nothing of the
+first layout is reused), and it can be tagged."""
 
 
 def contents_lines(data: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from build_kb.core.errors import BuildError
 from build_kb.core.model import CodeRef, Entry, KnowledgeBase, Method, Phase
 from build_kb.pdf.join import SCHEME, join_parts
 from build_kb.pdf.parts import (
+    ONE_DOCUMENT_UNITS,
     PART_UNITS,
     Block,
     PageMap,
@@ -292,15 +293,17 @@ def build_runbook(
     build_date: datetime,
     version: str,
     tagged: bool = True,
-    part_units: int = PART_UNITS,
+    part_units: int | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunbookInfo:
     """Typeset the runbook and write it to `output` atomically (a file beside it, then one rename).
 
-    A runbook of up to `part_units` entry pages is typeset as one document. A longer one is typeset in parts,
-    each by a Typst process of its own (`workers` at a time), until the page numbers they print settle, and
-    the parts are joined (`build_kb.pdf.parts`, `build_kb.pdf.join`): memory stays that of one part.
+    A runbook of up to `ONE_DOCUMENT_UNITS` entry pages is typeset as one document, in this process: Typst's
+    own iterations reuse its layout, so this is the fastest way, and the PDF can be tagged. A longer one is
+    typeset in parts of `PART_UNITS`, each by a Typst process of its own (`workers` at a time), until the page
+    numbers they print settle, and the parts are joined (`build_kb.pdf.parts`, `build_kb.pdf.join`): memory
+    stays that of the parts being typeset, whatever the length.
 
     Arguments:
         kb: A validated knowledge base.
@@ -309,7 +312,8 @@ def build_runbook(
         version: Printed on the cover and in every footer.
         tagged: Write a tagged (accessible) PDF, about 2.5 times larger. Only a runbook typeset as one
             document can be tagged: the structure trees of parts cannot be joined.
-        part_units: The work in one document, in entry pages.
+        part_units: Typeset in parts of this much work (in entry pages) whatever the length; one part is one
+            document. By default, as said above.
         workers: Typst processes at once for a runbook in parts; by default the machine's cores, at most 4.
         progress: Told `(done, total)` as parts are typeset (two rounds are expected; a third adds to it).
 
@@ -320,6 +324,10 @@ def build_runbook(
         BuildError: Typst failed, or the file could not be written; `output` is then left as it was.
     """
     data = runbook_data(kb, build_date, version)
+    if part_units is None:
+        whole = runbook_blocks(data, sys.maxsize)
+        fits = sum(block["cost"] for block in whole) <= ONE_DOCUMENT_UNITS
+        part_units = sys.maxsize if fits else PART_UNITS
     parts = split_parts(runbook_blocks(data, part_units), part_units)
     stamp = int(_utc(build_date).timestamp())
     if len(parts) == 1:

@@ -588,3 +588,16 @@ def test_links_to_the_sites_pages_print_as_cross_references_or_words(
     assert ".md" not in text and "#what-to-do" not in text
     reader = PdfReader(built.info.path)
     assert _internal_links(reader, built.info.entry_pages["a"]).count(("entry-b", page_b)) == 2
+
+
+def test_a_runbook_too_long_for_one_document_is_typeset_in_parts_by_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = load_knowledge_base(write_content(tmp_path / "content", synthetic_entries(6)))
+    whole = build_runbook(kb, tmp_path / "a.pdf", build_date=BUILD_DATE, version=VERSION)
+    assert (whole.parts, whole.tagged) == (1, True)
+    monkeypatch.setattr(runbook, "ONE_DOCUMENT_UNITS", 5)
+    monkeypatch.setattr(runbook, "PART_UNITS", 3)
+    parted = build_runbook(kb, tmp_path / "b.pdf", build_date=BUILD_DATE, version=VERSION)
+    assert parted.parts > 1 and not parted.tagged
+    assert parted.entry_pages == whole.entry_pages
