@@ -216,9 +216,10 @@ def write_baseline(content: Path, folder: Path) -> Path:
     config["nav"] = nav = navigation(kb)
     # The plugin marks entries left out of a long section's nav as not_in_nav; say the same of the files.
     left_out = sorted(set(pages) - nav_paths(nav))
-    config["not_in_nav"] = "\n".join(
-        ["/codes/0x*.md", *(f"/{name}" for name in left_out if name.endswith(".md"))]
-    )
+    # As folder patterns: MkDocs' RE2 pattern set refuses thousands of paths (10,000 entries), and pages the
+    # navigation lists stay in it whatever not_in_nav says.
+    folders = sorted({name.rpartition("/")[0] for name in left_out if name.endswith(".md")})
+    config["not_in_nav"] = "\n".join(["/codes/0x*.md", *(f"/{folder}/*.md" for folder in folders if folder)])
     config_file = folder / "mkdocs.yml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
     return config_file

@@ -119,6 +119,10 @@ def default_config() -> dict[str, Any]:
     return loaded
 
 
+NOT_IN_NAV_LIMIT = 1000
+"""More entries left out of the navigation than this are written as one pattern, not one path each."""
+
+
 def export_config(kb: KnowledgeBase, *, custom_dir: bool = False) -> dict[str, Any]:
     """The packaged configuration as the kb plugin would leave it, with the plugin itself taken out.
 
@@ -151,6 +155,10 @@ def export_config(kb: KnowledgeBase, *, custom_dir: bool = False) -> dict[str, A
     titles = {entry_page(e.id): _html(e.title) for e in kb.entries}
     config["nav"] = _titled(_escaped_sections(nav), titles)
     left_out = [f"/{entry_page(e.id)}" for e in kb.entries if entry_page(e.id) not in listed]
+    if len(left_out) > NOT_IN_NAV_LIMIT:
+        # MkDocs compiles not_in_nav into one pattern set, with RE2 where it is installed (as it is with kb),
+        # and RE2 refuses a set of about 5,000 paths. Pages the navigation lists stay in it whatever this says.
+        left_out = [f"/{entry_page('*')}"]
     patterns = [line for line in str(config.get("not_in_nav") or "").splitlines() if line.strip()]
     if patterns or left_out:
         config["not_in_nav"] = "\n".join([*patterns, *left_out]) + "\n"
