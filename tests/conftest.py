@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from tests.helpers import ACTIVATION, PRINTING, make_entry, write_content
 
@@ -77,3 +78,16 @@ def activation_index(tmp_path_factory: pytest.TempPathFactory, activation_kb: An
     root = tmp_path_factory.mktemp("activation-index")
     build_index(activation_kb, root, content_root=ACTIVATION)
     return root
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """Runs a click command in-process, capturing its output."""
+    return CliRunner()
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Work in tmp_path, so that messages name files as content/...."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

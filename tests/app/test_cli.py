@@ -15,11 +15,6 @@ from build_kb.app.cli.main import cli
 from tests.helpers import ACTIVATION, PRINTING, ROOT, make_entry
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
 def test_check_valid_content(runner: CliRunner, content_factory) -> None:
     result = runner.invoke(cli, ["check", str(content_factory())], catch_exceptions=False)
     assert result.exit_code == 0

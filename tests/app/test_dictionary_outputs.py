@@ -283,9 +283,6 @@ def test_runbook_pdf_prints_the_dictionary_name_message_and_notice(tmp_path: Pat
 
 
 # --- kb codes --all -----------------------------------------------------------------------------------------
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 def test_codes_all_lists_every_record(runner: CliRunner, tmp_path: Path) -> None:

@@ -20,17 +20,6 @@ from tests.helpers import ACTIVATION, TAXONOMY, WINDOWS_UPDATE_LOG, make_entry, 
 TODAY = "2026-06-01"
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def _governed() -> Path:
     """Entries in every governance state, with a knowledge-base review interval of 100 days."""
     entries = [

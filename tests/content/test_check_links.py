@@ -24,17 +24,6 @@ from build_kb.site.render import render_entry
 from tests.helpers import ACTIVATION, PRINTING, ROOT, make_entry, write_content
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def _content(*entries: dict[str, Any]) -> Path:
     return write_content(
         Path("content"),

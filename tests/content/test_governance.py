@@ -29,18 +29,6 @@ TODAY = date(2026, 6, 1)
 TODAY_DT = datetime(2026, 6, 1, tzinfo=UTC)
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Work in tmp_path, so that messages name files as content/...."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def _write(root: Path, *entries: dict[str, Any], taxonomy: dict[str, Any] | None = None) -> Path:
     return write_content(root, list(entries), taxonomy=taxonomy)
 

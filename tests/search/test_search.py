@@ -472,11 +472,6 @@ def test_rebuild_reports_entries(tmp_path: Path, small_content: Path) -> None:
 # --- commands -----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
 def _run(runner: CliRunner, command: click.Command, *args: str, **kwargs: Any) -> Result:
     return runner.invoke(command, list(args), catch_exceptions=False, **kwargs)
 
