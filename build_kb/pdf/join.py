@@ -20,7 +20,7 @@ from typing import Any
 import pikepdf
 
 from build_kb.core.errors import BuildError
-from build_kb.pdf.parts import Target
+from build_kb.pdf.parts import Target, contents_lines
 
 SCHEME = "kb-runbook-target:"
 """The address prefix a part's template gives links to targets (`kb-numbers.scheme`)."""
@@ -95,21 +95,13 @@ def _point_links(joined: pikepdf.Pdf, destinations: Mapping[str, pikepdf.Array])
 
 
 def _outline(joined: pikepdf.Pdf, data: Mapping[str, Any], destinations: Mapping[str, pikepdf.Array]) -> None:
-    def item(title: str, label: str) -> pikepdf.OutlineItem:
-        found = pikepdf.OutlineItem(title, destinations[label])
-        # Closed, as Typst leaves its own: a long runbook's outline opens on its chapters.
-        found.is_closed = True
-        return found
-
+    """The outline holds what the contents list, at the same levels."""
     with joined.open_outline() as outline:
-        for phase in data["phases"]:
-            chapter = item(phase["title"], phase["label"])
-            for group in phase["groups"]:
-                method = group["method"]
-                parent = chapter
-                if method is not None and group["entries"]:
-                    parent = item(method["title"], method["label"])
-                    chapter.children.append(parent)
-                parent.children.extend(item(e["title"], e["label"]) for e in group["entries"])
-            outline.root.append(chapter)
-        outline.root.append(item("Error-code index", "code-index"))
+        parents: list[list[pikepdf.OutlineItem]] = [outline.root]
+        for line in contents_lines(data):
+            item = pikepdf.OutlineItem(line["title"], destinations[line["label"]])
+            # Closed, as Typst leaves its own: a long runbook's outline opens on its chapters.
+            item.is_closed = True
+            del parents[line["level"] :]
+            parents[-1].append(item)
+            parents.append(item.children)

@@ -324,11 +324,13 @@ def build_runbook(
         BuildError: Typst failed, or the file could not be written; `output` is then left as it was.
     """
     data = runbook_data(kb, build_date, version)
+    blocks = runbook_blocks(data, sys.maxsize)
     if part_units is None:
-        whole = runbook_blocks(data, sys.maxsize)
-        fits = sum(block["cost"] for block in whole) <= ONE_DOCUMENT_UNITS
+        fits = sum(block["cost"] for block in blocks) <= ONE_DOCUMENT_UNITS
         part_units = sys.maxsize if fits else PART_UNITS
-    parts = split_parts(runbook_blocks(data, part_units), part_units)
+    if part_units != sys.maxsize:  # long contents and indexes are cut to fit a part
+        blocks = runbook_blocks(data, part_units)
+    parts = split_parts(blocks, part_units)
     stamp = int(_utc(build_date).timestamp())
     if len(parts) == 1:
         single = typeset(_document_source(part_document(data, parts[0]), None), stamp=stamp, tagged=tagged)
@@ -345,7 +347,8 @@ def build_runbook(
     return RunbookInfo(
         path=output,
         pages=page_map.total,
-        entry_pages={e.id: page_map.targets[entry_label(e.id)].page for e in _placed(data, kb)},
+        # runbook_data has made sure every entry is placed
+        entry_pages={e.id: page_map.targets[entry_label(e.id)].page for e in kb.entries},
         size=len(pdf),
         warnings=warnings,
         parts=len(parts),
@@ -396,11 +399,6 @@ def _typeset_in_parts(
             return join_parts(pdfs, data, produced.targets), produced, warnings, round_number
         used = produced
     raise BuildError(f"pdf: page numbers still moved after {MAX_ROUNDS} rounds of typesetting the parts")
-
-
-def _placed(data: Mapping[str, Any], kb: KnowledgeBase) -> list[Entry]:
-    placed = {e["id"] for p in data["phases"] for g in p["groups"] for e in g["entries"]}
-    return [e for e in kb.entries if e.id in placed]
 
 
 def _write_atomically(output: Path, data: bytes) -> None:
