@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from build_kb.content.fingerprint import content_fingerprint, stat_signature
-from build_kb.core.files import replace_retrying
+from build_kb.core.files import write_atomic
 from search.errors import IndexUnavailable
 from search.safefile import KIB, read_json, read_limited
 
@@ -152,13 +152,7 @@ def locate_index(path: Path) -> Path:
 
 def _atomic_write(target: Path, text: str) -> None:
     """Write beside `target`, then rename over it; retried while Windows has the target open."""
-    temp = target.with_name(f"{target.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
-    temp.write_bytes(text.encode("utf-8"))  # bytes: the same "\n" line ends on Windows
-    try:
-        replace_retrying(temp, target)  # readers hold the pointer open only briefly
-    except OSError:
-        temp.unlink(missing_ok=True)
-        raise
+    write_atomic(target, text.encode("utf-8"))  # bytes: the same "\n" line ends on Windows
 
 
 def read_pointer(root: Path) -> str | None:

@@ -279,11 +279,13 @@ class _Folder:
         """The start of the name of every staging folder of this folder; no other folder's starts so."""
         return f"{STAGING_PREFIX}{self.path.name}~"
 
+    def is_mount_point(self) -> bool:
+        """Whether the folder is on another filesystem than the folder it is in (it must exist)."""
+        return os.path.ismount(self.path) or not same_filesystem(self.path, self.path.parent)
+
     def staging_area(self) -> Path:
         """Where this folder's files are staged: beside it, or inside it when it is a mount point."""
-        if os.path.ismount(self.path) or not same_filesystem(self.path, self.path.parent):
-            return self.path
-        return self.path.parent
+        return self.path if self.is_mount_point() else self.path.parent
 
     def leftovers(self) -> list[Path]:
         """Staging folders of this folder and temporary journals, beside it and inside it."""
@@ -363,9 +365,7 @@ def _output_folders(options: BuildOptions) -> tuple[_Folder | None, _Folder | No
         dist.path.mkdir(parents=True, exist_ok=True)
     if site is not None:
         site.path.parent.mkdir(parents=True, exist_ok=True)
-        if site.path.exists() and (
-            os.path.ismount(site.path) or not same_filesystem(site.path, site.path.parent)
-        ):
+        if site.path.exists() and site.is_mount_point():
             raise BuildError(
                 f"cannot replace {site.path.as_posix()}: it is a mount point, another filesystem than the "
                 f"folder it is in; build the site into a folder inside it (--site-dir {site.path.as_posix()}/kb)"

@@ -24,7 +24,6 @@ from build_kb.core.codeview import message_key
 from build_kb.core.errors import Problem, ValidationFailed
 from build_kb.core.model import (
     DEFAULT_REVIEW_DAYS,
-    PUBLISHED,
     Action,
     CodeRef,
     Correction,
@@ -444,7 +443,7 @@ def _build_entry(
 def _governance_fields(data: dict[str, Any]) -> dict[str, Any]:
     """The status, owner, review and replacement fields of an entry's data, for `Entry`."""
     return {
-        "status": data.get("status", PUBLISHED),
+        "status": governance.status_of(data),
         "owner": data.get("owner"),
         "reviewed": governance.parse_date(data.get("reviewed")),
         "review_every": data.get("review_every"),

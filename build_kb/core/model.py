@@ -371,6 +371,10 @@ class KnowledgeBase:
                 found.setdefault(ref.value, []).append(ref)
         return {value: tuple(refs) for value, refs in found.items()}
 
+    def replacement(self, entry: Entry) -> Entry | None:
+        """The entry that replaces a retired one, if it names one this knowledge base holds."""
+        return self.by_id.get(entry.replaced_by) if entry.replaced_by else None
+
     def code_refs(self, value: int) -> tuple[CodeRef, ...]:
         """Every way the content lists this code value."""
         return self.refs_by_code.get(value, ())

@@ -24,6 +24,7 @@ from build_kb.core.codes import Code
 from build_kb.core.codeview import CodeView, code_views
 from build_kb.core.dictionary import ATTRIBUTION
 from build_kb.core.errors import BuildError
+from build_kb.core.files import write_atomic
 from build_kb.core.model import CodeRef, Entry, KnowledgeBase, Method, Phase
 from build_kb.pdf.join import SCHEME, join_parts
 from build_kb.pdf.parts import (
@@ -184,7 +185,7 @@ def _entry(entry: Entry, kb: KnowledgeBase) -> dict[str, Any]:
 def _status(entry: Entry, kb: KnowledgeBase) -> dict[str, Any] | None:
     """What the runbook says atop a retired entry (and its replacement) or a draft; None for a published one."""
     if entry.is_retired:
-        replacement = kb.by_id.get(entry.replaced_by) if entry.replaced_by else None
+        replacement = kb.replacement(entry)
         return {"retired": True, "replaced_by": _target(replacement) if replacement else None}
     if entry.is_draft:
         return {"retired": False, "replaced_by": None}
@@ -402,10 +403,7 @@ def _typeset_in_parts(
 
 
 def _write_atomically(output: Path, data: bytes) -> None:
-    partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
     try:
-        partial.write_bytes(data)
-        partial.replace(output)
+        write_atomic(output, data)
     except OSError as error:
-        partial.unlink(missing_ok=True)
         raise BuildError(f"pdf: cannot write {output.as_posix()}: {error.strerror or error}") from None

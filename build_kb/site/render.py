@@ -221,7 +221,7 @@ def status_notice(entry: Entry, kb: KnowledgeBase, source: str) -> str:
     A retired entry keeps its address, so links in old tickets and bookmarks still lead somewhere useful.
     """
     if entry.is_retired:
-        replacement = kb.by_id.get(entry.replaced_by) if entry.replaced_by else None
+        replacement = kb.replacement(entry)
         where = (
             f"See {link(source, entry_page(replacement.id), replacement.title)} instead."
             if replacement

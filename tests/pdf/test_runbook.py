@@ -458,7 +458,7 @@ def test_typst_failure_is_a_build_error_and_keeps_the_old_file(
         build_runbook(kb, output, build_date=BUILD_DATE, version=VERSION)
     assert raised.value.__cause__ is None
     assert output.read_bytes() == b"previous"
-    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith((".partial", ".tmp"))] == []
 
 
 def test_a_part_typst_fails_on_is_a_build_error_and_keeps_the_old_file(
