@@ -71,7 +71,7 @@ _BLOCK_MARKERS = ("!!!", "???")
 """Admonition and collapsible-block markers of Python-Markdown's extensions, unknown to CommonMark."""
 _TOC_MARKER = "[TOC]"
 RAW_HTML = "raw HTML is not allowed; write Markdown, and put <placeholders> in `backticks`"
-"""The message `validate` gives raw HTML in an entry's prose, given for the other prose fields here."""
+"""Raw HTML in any prose field: refused, since the site would pass it through to the page."""
 _NO_IMAGES = (
     "images are not allowed in prose: the site publishes no files from the content folder, and an outside "
     "image would load from the network"
@@ -179,15 +179,14 @@ def _walk_inline(children: Iterable[Token]) -> Iterator[Token]:
             yield from _walk_inline(token.children)
 
 
-def prose_problems(text: str, *, html: bool = False) -> list[str]:
-    """Every reason the Markdown `text` of a prose field is refused; raw HTML too when `html` is set (entry
-    prose has it checked by `validate`)."""
+def prose_problems(text: str) -> list[str]:
+    """Every reason the Markdown `text` of a prose field is refused."""
     found: list[str] = []
     refused: set[str] = set()
     env: dict[str, Any] = {}
     tokens = _parser.parse(text, env)
     commonmark_html = _raw_html(text, tokens)
-    if html and commonmark_html:
+    if commonmark_html:
         found.append(RAW_HTML)
     for token in tokens:
         if token.type == "heading_open":
@@ -226,7 +225,7 @@ def prose_problems(text: str, *, html: bool = False) -> list[str]:
             found.append(f"link definition [{label.lower()}]: {_shown(href)}: {reason}")
     if "]" in text or "<" in text:  # a link or HTML is possible: ask the renderer, which parses differently
         addresses, stashed_html = _rendered(text)
-        if stashed_html and not commonmark_html:  # else reported above, or by validate for entries
+        if stashed_html and not commonmark_html:  # else reported above
             found.append(RAW_HTML)
         for tag, _attribute, value in addresses:
             reason = link_problem(value)
@@ -295,14 +294,14 @@ def title_problems(text: str) -> list[str]:
 
 
 def field_problems(
-    doc: Document, prose: Iterable[FieldPath] = (), titles: Iterable[FieldPath] = (), *, html: bool = False
+    doc: Document, prose: Iterable[FieldPath] = (), titles: Iterable[FieldPath] = ()
 ) -> list[Problem]:
-    """The prose and title checks of `doc`'s fields, each problem at its field (`html`: raw HTML too)."""
+    """The prose and title checks of `doc`'s fields, each problem at its field."""
     problems = []
     for pattern in prose:
         for where, value in values_at(doc.data, pattern):
             if isinstance(value, str):
-                problems += [doc.problem(where, message) for message in prose_problems(value, html=html)]
+                problems += [doc.problem(where, message) for message in prose_problems(value)]
     for pattern in titles:
         for where, value in values_at(doc.data, pattern):
             if isinstance(value, str):
@@ -342,7 +341,7 @@ def hostile_content_problems(
     """Every check of this module over a content set's documents (those that passed their schema)."""
     problems: list[Problem] = []
     if taxonomy is not None:
-        problems += field_problems(taxonomy, TAXONOMY_PROSE, TAXONOMY_TITLES, html=True)
+        problems += field_problems(taxonomy, TAXONOMY_PROSE, TAXONOMY_TITLES)
         problems += reserved_name_problems(
             taxonomy, (("phases", "*", "id"), ("phases", "*", "methods", "*", "id"))
         )
@@ -351,10 +350,6 @@ def hostile_content_problems(
         problems += url_problems(references, (("references", "*", "url"),), ("https",))
     for doc in entries:
         problems += field_problems(doc, ENTRY_PROSE, ENTRY_TITLES)
-        # validate checks raw HTML in the other prose fields, but not in these (rendered as prose too).
-        for where, value in values_at(doc.data, ("escalation", "collect", "*")):
-            if isinstance(value, str) and _raw_html(value):
-                problems.append(doc.problem(where, RAW_HTML))
         problems += reserved_name_problems(doc, (("id",),))
         problems += url_problems(doc, (("source", "url"),), ("http", "https"))
     return problems

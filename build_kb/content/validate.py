@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import re2  # type: ignore[import-untyped]
-from markdown_it import MarkdownIt
 
 from build_kb.content import governance
 from build_kb.content.links import link_problems
-from build_kb.content.load import Document, FieldPath, read_yaml, values_at
+from build_kb.content.load import Document, FieldPath, read_yaml
 from build_kb.content.locate import SourceText
 from build_kb.content.markup import hostile_content_problems
 from build_kb.content.schemas import schema_problems
@@ -45,17 +44,6 @@ from build_kb.core.model import (
 
 TAXONOMY_FILE = "taxonomy.yaml"
 REFERENCES_FILE = "references.yaml"
-
-_PROSE_FIELDS: tuple[FieldPath, ...] = (
-    ("summary",),
-    ("causes", "*"),
-    ("actions", "*", "step"),
-    ("codes", "*", "note"),
-    ("escalation", "note"),
-    ("corrections", "*", "why"),
-    ("related_codes", "*", "reason"),
-)
-_markdown = MarkdownIt("commonmark")
 
 
 @dataclass(frozen=True)
@@ -112,13 +100,6 @@ def _ids(doc: Document, key: str | tuple[str, ...], problems: list[Problem]) -> 
                 )
             found.setdefault(ident, index)
     return found
-
-
-def _has_raw_html(text: str) -> bool:
-    for token in _markdown.parse(text):
-        if token.type == "html_block" or any(c.type == "html_inline" for c in token.children or ()):
-            return True
-    return False
 
 
 def _code_refs(doc: Document, names: dict[str, int], problems: list[Problem]) -> tuple[CodeRef, ...]:
@@ -376,11 +357,6 @@ def _check_entry(
                 reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
                 message = f"invalid regular expression for RE2 (no backreferences, no look-around): {reason}"
                 problems.append(doc.problem(("log_patterns", index, "pattern"), message))
-    for pattern in _PROSE_FIELDS:
-        for where, text in values_at(data, pattern):
-            if isinstance(text, str) and _has_raw_html(text):
-                message = "raw HTML is not allowed; write Markdown, and put <placeholders> in `backticks`"
-                problems.append(doc.problem(where, message))
     return problems
 
 
