@@ -71,7 +71,7 @@ _BLOCK_MARKERS = ("!!!", "???")
 """Admonition and collapsible-block markers of Python-Markdown's extensions, unknown to CommonMark."""
 _TOC_MARKER = "[TOC]"
 RAW_HTML = "raw HTML is not allowed; write Markdown, and put <placeholders> in `backticks`"
-"""Raw HTML in any prose field: refused, since the site would pass it through to the page."""
+"""Raw HTML in any prose field: refused; prose is Markdown only."""
 _NO_IMAGES = (
     "images are not allowed in prose: the site publishes no files from the content folder, and an outside "
     "image would load from the network"

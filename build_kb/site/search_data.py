@@ -409,7 +409,9 @@ def _utf16(term: str) -> bytes:
     return term.encode("utf-16-be", "surrogatepass")
 
 
-def _js(value: Any) -> str:
+def js_literal(value: Any) -> str:
+    """`value` as a compact JavaScript literal (JSON, with the line and paragraph separators escaped: they
+    end a string literal in older JavaScript engines)."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
@@ -464,7 +466,7 @@ def files_for(index: Index, search_config: Mapping[str, Any]) -> dict[str, str]:
     doc_rows = [
         [d["location"], d["title"], d["text"], *([d["tags"]] if "tags" in d else [])] for d in index.docs
     ]
-    doc_texts = [_js(row) for row in doc_rows]
+    doc_texts = [js_literal(row) for row in doc_rows]
     doc_starts = _chunks([len(text) for text in doc_texts], DOC_SHARD_BYTES)
 
     shards: dict[str, str] = {}
@@ -475,7 +477,7 @@ def files_for(index: Index, search_config: Mapping[str, Any]) -> dict[str, str]:
             "i": [index.terms[t] for t in ordered[start:end]],
             "p": encoded[start:end],
         }
-        shards[f"t{number}.js"] = _js(payload)
+        shards[f"t{number}.js"] = js_literal(payload)
     for number, start in enumerate(doc_starts):
         end = doc_starts[number + 1] if number + 1 < len(doc_starts) else len(doc_texts)
         shards[f"d{number}.js"] = "[" + ",".join(doc_texts[start:end]) + "]"
@@ -493,16 +495,16 @@ def files_for(index: Index, search_config: Mapping[str, Any]) -> dict[str, str]:
         "terms": [ordered[start] for start in term_starts],
         "docs": doc_starts,
     }
-    digest.update(_js(manifest).encode("utf-8"))
+    digest.update(js_literal(manifest).encode("utf-8"))
     build = digest.hexdigest()[:16]
     manifest["id"] = build
     files = {
-        name: f"__kbSearchData({_js(name.removesuffix('.js'))},{_js(build)},{text});\n"
+        name: f"__kbSearchData({js_literal(name.removesuffix('.js'))},{js_literal(build)},{text});\n"
         for name, text in shards.items()
     }
-    files["manifest.js"] = f'__kbSearchData("manifest",{_js(build)},{_js(manifest)});\n'
+    files["manifest.js"] = f'__kbSearchData("manifest",{js_literal(build)},{js_literal(manifest)});\n'
     files["lunr.js"] = lunr_source()
-    files["index.json"] = _js({"config": search_config, "docs": []})
+    files["index.json"] = js_literal({"config": search_config, "docs": []})
     return files
 
 
