@@ -88,6 +88,16 @@ class Roster:
             {data["id"]: data["replaced_by"] for data in listed if isinstance(data.get("replaced_by"), str)},
         )
 
+    @classmethod
+    def edited(cls, kb: KnowledgeBase, data: Mapping[str, Any]) -> Roster:
+        """The roster of `kb` with one of its entries as `data` (valid against the schema) now writes it."""
+        others = [entry for entry in kb.entries if entry.id != data["id"]]
+        own = cls.of([data])
+        return cls(
+            {**{entry.id: entry.status for entry in others}, **own.statuses},
+            {**{entry.id: entry.replaced_by for entry in others if entry.replaced_by}, **own.replacements},
+        )
+
 
 def governance_problems(doc: Document, roster: Roster, today: date, source: SourceText) -> list[Problem]:
     """The status, review and replacement rules of one entry (see the module's docstring).

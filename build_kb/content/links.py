@@ -291,9 +291,21 @@ def link_problems(
     checked: Sequence[tuple[Document, Entry, SourceText]],
     taxonomy: Taxonomy,
     references: Iterable[str] = (),
+    others: Iterable[Entry] = (),
 ) -> list[Problem]:
-    """Every broken link in the prose of the entries (docs valid against the schema, entries built from them)."""
-    pages = SitePages({entry.id: entry for _, entry, _ in checked}, taxonomy, frozenset(references))
+    """Every broken link in the prose of the entries (docs valid against the schema, entries built from them).
+
+    Arguments:
+        checked: The entries whose links are checked, with their documents and texts.
+        taxonomy: The phases and methods links may lead to.
+        references: Ids of references.yaml, for the hint of a reference-style link.
+        others: Entries the site has besides `checked` (an entry of `checked` replaces one with its id).
+    """
+    pages = SitePages(
+        {entry.id: entry for entry in (*others, *(entry for _, entry, _ in checked))},
+        taxonomy,
+        frozenset(references),
+    )
     problems: list[Problem] = []
     for doc, entry, source in checked:
         problems += pages.problems(doc, entry, source)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -102,7 +103,7 @@ def _ids(doc: Document, key: str | tuple[str, ...], problems: list[Problem]) -> 
     return found
 
 
-def _code_refs(doc: Document, names: dict[str, int], problems: list[Problem]) -> tuple[CodeRef, ...]:
+def _code_refs(doc: Document, names: Mapping[str, int], problems: list[Problem]) -> tuple[CodeRef, ...]:
     refs: list[CodeRef] = []
     seen: dict[int, int] = {}
     for index, item in enumerate(doc.data.get("codes", [])):
@@ -131,7 +132,7 @@ def _code_refs(doc: Document, names: dict[str, int], problems: list[Problem]) ->
 
 
 def _related_codes(
-    doc: Document, own: tuple[CodeRef, ...], names: dict[str, int], problems: list[Problem]
+    doc: Document, own: tuple[CodeRef, ...], names: Mapping[str, int], problems: list[Problem]
 ) -> tuple[RelatedCode, ...]:
     related: list[RelatedCode] = []
     seen = {ref.value: f"codes[{index}]" for index, ref in enumerate(own)}
@@ -150,7 +151,7 @@ def _related_codes(
     return tuple(related)
 
 
-def _declared_names(docs: Iterable[Document], problems: list[Problem]) -> dict[str, int]:
+def declared_names(docs: Iterable[Document], problems: list[Problem]) -> dict[str, int]:
     """Symbolic names the content declares, from codes written as numbers; a name bound twice is an error."""
     names: dict[str, tuple[int, Document, FieldPath]] = {}
     for doc in docs:
@@ -282,7 +283,7 @@ def _against_dictionary(
     return problems
 
 
-def _dictionary_problems(doc: Document, names: dict[str, int], suggestions: _Suggestions) -> list[Problem]:
+def _dictionary_problems(doc: Document, names: Mapping[str, int], suggestions: _Suggestions) -> list[Problem]:
     """The dictionary checks of an entry's `codes` and `related_codes` (those that parse, each once)."""
     problems: list[Problem] = []
     seen: set[int] = set()
@@ -298,15 +299,61 @@ def _dictionary_problems(doc: Document, names: dict[str, int], suggestions: _Sug
     return problems
 
 
-def _check_entry(
-    doc: Document,
-    path: Path,
-    phases: dict[str, Phase],
-    products: set[str],
-    refs: set[str],
-    entry_ids: set[str],
-    vocabularies: Vocabularies,
+@dataclass
+class EntryContext:
+    """What one entry is checked against: the rest of its content set, and the run's state."""
+
+    taxonomy: Taxonomy | None
+    """None when taxonomy.yaml is unusable: the checks against it are skipped (its own problems say why)."""
+    products: AbstractSet[str]
+    """Ids of the taxonomy's products."""
+    references: AbstractSet[str]
+    """Ids of references.yaml."""
+    entry_ids: AbstractSet[str]
+    """Ids of every entry, for `related`."""
+    names: Mapping[str, int]
+    """Symbolic code names the content declares, upper-cased (`declared_names`)."""
+    roster: governance.Roster
+    """Every entry's status and replacement."""
+    today: date
+    """The date a `reviewed` date may not be after."""
+    suggestions: _Suggestions = field(default_factory=_Suggestions)
+    """The run's "did you mean" budget, shared by its entries."""
+    phases: Mapping[str, Phase] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.phases = {p.id: p for p in self.taxonomy.phases} if self.taxonomy else {}
+
+
+def check_entry(source: SourceText, context: EntryContext) -> tuple[Entry, list[Problem]]:
+    """Every check of one entry on its own and against `context`, and the entry it builds.
+
+    What needs every entry built is left to the caller: the links (`links.link_problems`), a name
+    declared twice and an id used twice.
+
+    Arguments:
+        source: The entry's document (valid against the schema, `read_entry`) and its file.
+        context: The rest of the content set.
+
+    Returns:
+        The entry, and its problems (errors and warnings) unsorted.
+    """
+    doc, path = source.doc, source.path
+    problems = hostile_content_problems(None, None, [doc])
+    if context.taxonomy is not None:
+        problems += _placement_problems(doc, path, context.taxonomy, context)
+    problems += _dictionary_problems(doc, context.names, context.suggestions)
+    problems += governance.governance_problems(doc, context.roster, context.today, source)
+    own = _code_refs(doc, context.names, problems)
+    related = _related_codes(doc, own, context.names, problems)
+    return _build_entry(doc, path, own, related), problems
+
+
+def _placement_problems(
+    doc: Document, path: Path, taxonomy: Taxonomy, context: EntryContext
 ) -> list[Problem]:
+    """The entry against the taxonomy and the other files: phase, method, folder, ids, vocabularies."""
+    phases = context.phases
     data = doc.data
     problems: list[Problem] = []
     if data["id"] != path.stem:
@@ -335,16 +382,19 @@ def _check_entry(
             problems.append(
                 doc.problem(("phase",), f"entry belongs in the folder {folder}/", severity="warning")
             )
-    for key, known_ids, what in (("applies_to", products, "product"), ("references", refs, "reference")):
+    for key, known_ids, what in (
+        ("applies_to", context.products, "product"),
+        ("references", context.references, "reference"),
+    ):
         for index, ident in enumerate(data.get(key, [])):
             if ident not in known_ids:
                 problems.append(doc.problem((key, index), f"unknown {what} '{ident}'"))
     for index, ident in enumerate(data.get("related", [])):
-        if ident not in entry_ids:
+        if ident not in context.entry_ids:
             problems.append(doc.problem(("related", index), f"no entry has the id '{ident}'"))
         elif ident == data["id"]:
             problems.append(doc.problem(("related", index), "an entry cannot be related to itself"))
-    problems += _vocabulary_problems(doc, vocabularies)
+    problems += _vocabulary_problems(doc, taxonomy.vocabularies)
     for index, item in enumerate(data.get("log_patterns", [])):
         if item.get("regex"):
             # The options of search.triage.compile_pattern: RE2 runs in linear time, and prints nothing.
@@ -455,6 +505,19 @@ def _taxonomy(data: dict[str, Any]) -> Taxonomy:
     )
 
 
+def read_entry(path: Path) -> tuple[Document | None, list[Problem]]:
+    """An entry file read and checked against the entry schema.
+
+    Returns:
+        The document when it is valid against the schema (else None), and the problems found.
+    """
+    doc, problems = read_yaml(path, shown_path(path))
+    if doc is None:
+        return None, problems
+    schema_found = schema_problems(doc, "entry")
+    return (None if schema_found else doc), problems + schema_found
+
+
 def _read_shared(path: Path, schema: str, problems: list[Problem]) -> Document | None:
     if not path.is_file() and not path.is_symlink():  # a link is refused by read_yaml
         problems.append(
@@ -497,13 +560,9 @@ def check_content(root: Path, *, today: date | None = None) -> tuple[KnowledgeBa
     docs: dict[Path, Document] = {}
     owners: dict[str, Document] = {}
     for path in content.entries:
-        doc, found = read_yaml(path, shown_path(path))
+        doc, found = read_entry(path)
         problems += found
         if doc is None:
-            continue
-        schema_found = schema_problems(doc, "entry")
-        problems += schema_found
-        if schema_found:
             continue
         first = owners.setdefault(doc.data["id"], doc)
         if first is not doc:
@@ -511,29 +570,26 @@ def check_content(root: Path, *, today: date | None = None) -> tuple[KnowledgeBa
             continue
         docs[path] = doc
     problems += content.problems
-    problems += hostile_content_problems(taxonomy_doc, references_doc, docs.values())
+    problems += hostile_content_problems(taxonomy_doc, references_doc, ())
 
-    names = _declared_names(docs.values(), problems)
-    phases = {p.id: p for p in taxonomy.phases} if taxonomy else {}
-    entries = []
-    suggestions = _Suggestions()
     # Built once: per entry they made validation quadratic (46.7 s at 10,000 entries).
-    known_products, known_references, known_ids = set(product_ids), set(reference_ids), set(owners)
-    roster = governance.Roster.of(doc.data for doc in docs.values())
-    sources = {path: SourceText(doc, path) for path, doc in docs.items()}
+    context = EntryContext(
+        taxonomy,
+        set(product_ids),
+        set(reference_ids),
+        set(owners),
+        declared_names(docs.values(), problems),
+        governance.Roster.of(doc.data for doc in docs.values()),
+        today or date.today(),
+    )
+    checked = []
     for path, doc in docs.items():
-        if taxonomy is not None:
-            problems += _check_entry(
-                doc, path, phases, known_products, known_references, known_ids, taxonomy.vocabularies
-            )
-        problems += _dictionary_problems(doc, names, suggestions)
-        problems += governance.governance_problems(doc, roster, today or date.today(), sources[path])
-        own = _code_refs(doc, names, problems)
-        entries.append(_build_entry(doc, path, own, _related_codes(doc, own, names, problems)))
+        source = SourceText(doc, path)
+        entry, found = check_entry(source, context)
+        problems += found
+        checked.append((doc, entry, source))
+    entries = [entry for _, entry, _ in checked]
     if taxonomy is not None:
-        checked = [
-            (doc, entry, sources[path]) for (path, doc), entry in zip(docs.items(), entries, strict=True)
-        ]
         problems += link_problems(checked, taxonomy, reference_ids)
     problems.sort()
     if taxonomy is None or references_doc is None or any(p.severity == "error" for p in problems):

@@ -3,16 +3,17 @@
 An edit is applied in two steps:
 
 1. Quick (`Preview.quick`), when one entry file changed and the content was valid before: that file alone is
-   read and checked (YAML, schema, the entry's own checks against the taxonomy and the other entries' ids)
-   and its page rendered with the rest of the knowledge base as it was. A mistake shows at once as the
-   problem page; otherwise the entry's page is rewritten and shown. Milliseconds, at any size.
+   read and checked (YAML, schema, and every check `kb check` makes of one entry: against the taxonomy,
+   the other entries, the error dictionary, the governance rules, and its links) and its page rendered
+   with the rest of the knowledge base as it was. A mistake shows at once as the problem page; otherwise
+   the entry's page is rewritten and shown. Milliseconds, at any size.
 2. Whole (`Preview.whole`): the content is validated as `kb check` does and every page rendered again;
    only files whose bytes changed are rewritten and only those pages are rendered again when asked for
    (the navigation is read again when the configuration changed, e.g. a title). This is what makes the
    preview right; the quick step only makes it fast.
 
-The quick step reuses `build_kb.content.validate`'s per-entry checks; when they cannot be used (their shape
-changed) it steps aside and the whole step does the work.
+The quick step runs `build_kb.content.validate.check_entry`, the per-entry checks of `check_content`, and
+the links of the one entry; when a check fails on the file it steps aside and the whole step does the work.
 """
 
 from __future__ import annotations
@@ -21,10 +22,14 @@ import html
 import json
 import threading
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 import yaml
 
+from build_kb.content import governance, validate
+from build_kb.content.links import link_problems
+from build_kb.content.locate import SourceText
 from build_kb.content.validate import check_content, shown_path
 from build_kb.core.errors import KbError, Problem
 from build_kb.core.model import Entry, KnowledgeBase
@@ -244,7 +249,7 @@ class Preview:
             return None
         try:
             entry, problems = _check_one(path, kb)
-        except (KbError, TypeError, AttributeError, KeyError, ValueError):  # validate's helpers changed shape
+        except (KbError, TypeError, AttributeError, KeyError, ValueError):  # a check this file trips up
             return None
         if any(p.severity == "error" or self.strict for p in problems):
             self.problems = problems
@@ -274,33 +279,25 @@ class Preview:
 def _check_one(path: Path, kb: KnowledgeBase) -> tuple[Entry | None, list[Problem]]:
     """One entry file read and checked as `check_content` checks it, against the rest of `kb`.
 
-    Cross-entry checks that need every file (a name declared twice, an id used twice) are the whole step's.
+    Cross-entry checks that need every file (a name declared twice, an id used twice, links to this entry
+    from the others) are the whole step's.
     """
-    from build_kb.content import validate
-    from build_kb.content.load import read_yaml
-    from build_kb.content.schemas import schema_problems
-
-    doc, problems = read_yaml(path, shown_path(path))
+    doc, problems = validate.read_entry(path)
     if doc is None:
         return None, problems
-    schema_found = schema_problems(doc, "entry")
-    if schema_found:
-        return None, problems + schema_found
-    names = dict(kb.code_names)
-    names.update(validate._declared_names([doc], []))
-    problems += validate._check_entry(
-        doc,
-        path,
-        dict(kb.phases_by_id),
+    context = validate.EntryContext(
+        kb.taxonomy,
         set(kb.products_by_id),
         set(kb.references_by_id),
         set(kb.by_id),
-        kb.taxonomy.vocabularies,
+        {**kb.code_names, **validate.declared_names([doc], [])},
+        governance.Roster.edited(kb, doc.data),
+        date.today(),
     )
-    own = validate._code_refs(doc, names, problems)
-    related = validate._related_codes(doc, own, names, problems)
-    entry = validate._build_entry(doc, path, own, related)
-    return entry, problems
+    source = SourceText(doc, path)
+    entry, found = validate.check_entry(source, context)
+    links = link_problems([(doc, entry, source)], kb.taxonomy, kb.references_by_id, others=kb.entries)
+    return entry, problems + found + links
 
 
 def _search_doc(path: str, data: bytes) -> dict[str, object] | None:

@@ -120,6 +120,26 @@ def test_a_mistake_shows_every_problem_and_the_fix_recovers(preview: Preview, co
     assert not preview.failing and "refuses the key" in _page(preview)
 
 
+def test_the_quick_step_makes_every_check_of_the_whole_step(preview: Preview, content: Path) -> None:
+    """One file's problems are the same in both steps: markup, dictionary, governance and links included."""
+    _edit(content / ENTRY, "\nphase: ", '\nreviewed: "2999-01-01"\nphase: ')
+    _edit(
+        content / ENTRY,
+        "    name: SL_E_INVALID_PRODUCT_KEY",
+        '    name: SL_E_INVALID_PRODUCT_KEY\n  - code: "0x8FFFFFF1"',
+    )
+    _edit(
+        content / ENTRY, "was mistyped;", "was mistyped (see [the other](../entries/nowhere.md)) <b>or</b>;"
+    )
+    quick = preview.quick(content / ENTRY)
+    assert quick is not None and quick.step == "quick" and preview.failing
+    messages = " | ".join(p.message for p in quick.problems)
+    for expected in ("no entry has the id 'nowhere'", "is in the future", "no such code", "raw HTML"):
+        assert expected in messages
+    whole = preview.whole()
+    assert sorted(quick.problems) == [p for p in whole.problems if p.path == quick.problems[0].path]
+
+
 def test_a_schema_mistake_has_its_line_and_column(preview: Preview, content: Path) -> None:
     _edit(content / ENTRY, "\ntitle: ", "\ntitle: 3\nformer_title: ")
     preview.quick(content / ENTRY)
