@@ -10,8 +10,9 @@ Layout of an index root (default `dist/index/`)::
         whoosh/, whoosh.seal     the whoosh index and its seal: only in a build made on this machine
     builds/.partial-<...>/       a build being written; never pointed at
 
-A rebuild writes a new folder, then swaps the pointer, keeps the previous build (a reader may still be
-opening it) and deletes older ones. Readers retry when the pointer moved under them. The index is a cache:
+A rebuild writes a new folder (`staging_folder`), then swaps the pointer (`commit_build`, or `put_build`
+under a name chosen beforehand), keeps the previous build (a reader may still be opening it) and deletes
+older ones. Readers retry when the pointer moved under them. The index is a cache:
 anything unreadable is rebuilt from the content. No whoosh import here.
 
 An index folder may come from anywhere (an offline bundle is one), so every file of it is read as a regular
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from build_kb.content.fingerprint import content_fingerprint, stat_signature
-from build_kb.core.files import write_atomic
+from build_kb.core.files import replace_retrying, write_atomic
 from search.errors import IndexUnavailable
 from search.safefile import KIB, read_json, read_limited
 
@@ -167,7 +168,7 @@ def read_pointer(root: Path) -> str | None:
         return None
     except OSError as error:
         raise IndexCorrupt(f"unreadable {(root / POINTER).as_posix()}: {describe(error)}") from None
-    if not _BUILD_NAME.fullmatch(text):
+    if not is_build_name(text):
         raise IndexCorrupt(f"{(root / POINTER).as_posix()} does not name a build")
     return text
 
@@ -215,17 +216,50 @@ def staging_folder(root: Path) -> Path:
     return folder
 
 
-def commit_build(root: Path, staged: Path) -> IndexBuild:
-    """Make the complete build in `staged` the current one, keep the previous one, delete older ones.
+def new_build_name() -> str:
+    """The name of a build about to become current: the time (nanoseconds, 20 digits), then the process id.
 
-    The build is named after the time of the swap, so names sort in the order builds became current.
+    Names sort in the order builds became current; `put_build` relies on it.
     """
+    return f"{time.time_ns():020d}-{os.getpid()}"
+
+
+def is_build_name(text: str) -> bool:
+    """Whether `text` has the form of a build's name (`new_build_name`)."""
+    return _BUILD_NAME.fullmatch(text) is not None
+
+
+def put_build(root: Path, staged: Path, name: str) -> None:
+    """Move the complete build `staged` into `root` as `name` and make it current, keep the previous build,
+    delete older ones.
+
+    A build with a later name that is current already stays current: `name` may have been chosen a while
+    before (`kb build` journals it), and another process may have made a newer build current meanwhile.
+    Repeatable: done again with the same arguments after a crash at any point, it completes what it began;
+    when `staged` is gone and `name` is not in `root` (pruned since), the index is left as it is, whole.
+    Builds that Windows keeps open are left for a later prune.
+    """
+    final = root / BUILDS / name
+    if staged.is_dir():
+        final.parent.mkdir(parents=True, exist_ok=True)
+        replace_retrying(staged, final)
+    if not final.is_dir():
+        return
+    try:
+        current = read_pointer(root)
+    except IndexCorrupt:
+        current = None
+    if current is None or current < name:
+        _atomic_write(root / POINTER, name + "\n")
+    with contextlib.suppress(OSError):
+        prune_builds(root, max(current or name, name))
+
+
+def commit_build(root: Path, staged: Path) -> IndexBuild:
+    """Make the complete build in `staged` the current one (`put_build`), named after the time of the swap."""
     manifest = Manifest.read(staged / MANIFEST)
-    name = f"{time.time_ns():020d}-{os.getpid()}"
-    (root / BUILDS).mkdir(parents=True, exist_ok=True)
-    staged.rename(root / BUILDS / name)
-    _atomic_write(root / POINTER, name + "\n")
-    prune_builds(root, name)
+    name = new_build_name()
+    put_build(root, staged, name)
     return IndexBuild(root, name, manifest)
 
 
@@ -237,7 +271,7 @@ def prune_builds(root: Path, current: str) -> None:
     import shutil  # only rebuilds need it; kept off the lookup path's imports
 
     folder = root / BUILDS
-    names = sorted(p.name for p in folder.iterdir() if p.is_dir() and _BUILD_NAME.fullmatch(p.name))
+    names = sorted(p.name for p in folder.iterdir() if p.is_dir() and is_build_name(p.name))
     older = [name for name in names if name < current]
     for name in older[:-1]:
         shutil.rmtree(folder / name, ignore_errors=True)

@@ -590,11 +590,10 @@ def _plan(
         plan.append((site, [_Step("site", "tree", folder, site.path, retired, folder.stat().st_ino)]))
     steps = []
     if dist is not None and "index" in staged:
-        from search.store import current_build
+        from search.store import current_build, new_build_name
 
         build = current_build(staged["index"]).path
-        name = f"{time.time_ns():020d}-{os.getpid()}"
-        steps.append(_Step("index", "index", build, dist.path / "index", name=name))
+        steps.append(_Step("index", "index", build, dist.path / "index", name=new_build_name()))
     for key in ("pdf", "bundle"):
         if dist is not None and key in staged:
             steps.append(_Step(key, "file", staged[key], dist.path / staged[key].name))
@@ -676,7 +675,9 @@ def _apply(step: _Step) -> None:
     if step.kind == "tree":
         _put_tree(step)
     elif step.kind == "index":
-        _put_index(step)
+        from search.store import put_build
+
+        put_build(step.target, step.staged, step.name)  # repeatable, as a step must be
     elif step.staged.exists():
         replace_retrying(step.staged, step.target)
 
@@ -725,27 +726,6 @@ def _put_tree(step: _Step) -> None:
         shutil.rmtree(step.retired, ignore_errors=True)
 
 
-def _put_index(step: _Step) -> None:
-    """Move the staged build into the index root under its journaled name, then point the index at it
-    (unless a newer build was made current meanwhile, by `kb index`)."""
-    from search.store import BUILDS, POINTER, IndexCorrupt, prune_builds, read_pointer
-
-    final = step.target / BUILDS / step.name
-    if step.staged.is_dir():
-        final.parent.mkdir(parents=True, exist_ok=True)
-        replace_retrying(step.staged, final)
-    if not final.is_dir():
-        return  # pruned away since: leave the index as it is, whole
-    try:
-        current = read_pointer(step.target)
-    except IndexCorrupt:
-        current = None
-    if current is None or current < step.name:
-        write_atomic(step.target / POINTER, f"{step.name}\n".encode())
-    with suppress(OSError):
-        prune_builds(step.target, max(current or step.name, step.name))
-
-
 def _relative(folder: _Folder, path: Path) -> list[str]:
     return list(path.relative_to(folder.path.parent).parts)
 
@@ -771,7 +751,7 @@ def _read_journal(folder: _Folder) -> list[_Step]:
     Raises:
         BuildError: the journal is unreadable or names something else.
     """
-    from search.store import BUILDS
+    from search.store import BUILDS, is_build_name
 
     def path(parts: object, staging: bool) -> Path:
         if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts) or not parts:
@@ -795,7 +775,7 @@ def _read_journal(folder: _Folder) -> list[_Step]:
             output = str(record["output"])
             kind = _STEP_KINDS[output]
             name = str(record["name"])
-            if kind == "index" and not re.fullmatch(r"[0-9]{20}-[0-9]+", name):
+            if kind == "index" and not is_build_name(name):
                 raise ValueError(f"{name!r} is not the name of an index build")
             retired = path(record["retired"], staging=True) if kind == "tree" else None
             step = _Step(output, kind, path(record["staged"], True), path(record["target"], False), retired,
