@@ -87,15 +87,25 @@ CORRUPTION: tuple[type[BaseException], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class _Words:
-    """The word part of a query: one Term per (rare word, field holding it), and phrase boosts."""
+    """The word part of a query: one Term per (rare word, field holding it), and phrase boosts.
+
+    `every_field` says the terms cover every field of their words (a short query's): an entry holding a
+    phrase then holds its terms too, so the phrases can never add an entry the terms did not find.
+    """
 
     terms: list[Query]
     phrases: list[Query]
+    every_field: bool = False
 
     def query(self) -> Query:
         """The words as a query of their own: any of the terms, boosted where a phrase matches too."""
         if not self.terms:
             return Or(self.phrases)
+        if self.every_field:
+            # The same entries and scores as the lazy union below, but each phrase walks its own few
+            # entries once instead of being asked about every entry the terms find; and asked for the best
+            # ten, whoosh's lazy union of these phrases misses some of the entries they boost.
+            return Or([*self.terms, *self.phrases])
         # The phrases only re-rank what the terms found: a lazy union is checked on those entries alone.
         return AndMaybe(Or(self.terms), DefaultOr(self.phrases)) if self.phrases else Or(self.terms)
 
@@ -451,7 +461,8 @@ class _Search:
             chosen = candidates[: max(3, min(RAREST, len(candidates) // 3))]
             terms = self._budgeted(chosen, fields_of)
         phrases = self._phrases(sequence, chosen, fields_of) if fields_of else []
-        return _Words(terms, phrases) if terms or phrases else None
+        short = len(sequence) <= PHRASE_WORDS
+        return _Words(terms, phrases, every_field=short) if terms or phrases else None
 
     def _budgeted(self, words: list[str], fields_of: dict[str, dict[str, int]]) -> list[Query]:
         """Terms for (word, field) pairs, rarest first, while their postings fit the budget (at least one).

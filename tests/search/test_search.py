@@ -22,10 +22,11 @@ from build_kb.content.validate import load_knowledge_base
 from build_kb.core.codes import CodeSyntaxError
 from build_kb.core.model import KnowledgeBase
 from search.codemap import lookup as lookup_code
+from search.engine import AndMaybe, DefaultOr, Or, Query
 from search.errors import IndexUnavailable
 from search.index import build_index
 from search.lifecycle import STALE, ensure_index, rebuild, with_index
-from search.query import IndexSearcher
+from search.query import IndexSearcher, _Search
 from search.query import search as run_search
 from search.store import (
     BUILDS,
@@ -36,7 +37,7 @@ from search.store import (
     prune_builds,
     read_current,
 )
-from tests.helpers import ACTIVATION, ROOT, make_entry, write_content
+from tests.helpers import ACTIVATION, ROOT, make_entry, synthetic_entries, write_content
 
 # (value, signed, Win32 number, symbolic name) of every code of the activation set, typed here, not computed.
 SET_CODES = [
@@ -272,6 +273,30 @@ def test_exact_message_outranks_shared_words(tmp_path: Path) -> None:
         _plain("exact", messages=[{"text": "the key has exceeded its limit", "where": "slmgr"}]),
     )
     assert run_search(current_build(root), "the key has exceeded its limit").hits[0].id == "exact"
+
+
+@pytest.mark.parametrize("text", ["product key is invalid", "denied proxy", "denied invalid", "firewall product"])
+def test_short_query_scores_every_entry_as_the_lazy_union_does(tmp_path: Path, text: str) -> None:
+    """A short query's words and phrases run as one union (each phrase walks its own entries): the same
+    entries, with the same scores, as the terms with the phrases checked lazily on what they find."""
+    phrased = [
+        _plain("in-message", messages=[{"text": "The product key is invalid.", "where": "slmgr"}]),
+        _plain("in-title", title="Denied proxy settings"),
+    ]
+    build = current_build(_synthetic_index(tmp_path, *synthetic_entries(60), *phrased))
+    with IndexSearcher(build) as opened:
+        run = _Search(opened.searcher, build)
+        words = run._words(run._analyse(text), set())
+        assert words is not None and words.every_field and words.phrases
+
+        def scores(query: Query) -> dict[str, float]:
+            return {hit["id"]: round(hit.score, 9) for hit in opened.searcher.search(query, limit=None)}
+
+        lazy = scores(AndMaybe(Or(words.terms), DefaultOr(words.phrases)))
+        assert scores(words.query()) == lazy
+        assert lazy != scores(Or(words.terms)), "no entry holds the phrase: the test shows nothing"
+        # The ten best of every entry scored: whoosh's lazy union, asked for ten, misses some phrase boosts.
+        assert [hit.id for hit in opened.search(text).hits] == list(lazy)[:10]
 
 
 # --- index lifecycle ----------------------------------------------------------------------------------
