@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from build_kb.core.errors import KbError
+from build_kb.site.search_data import index_config
 
 
 class SiteError(KbError):
@@ -100,20 +101,10 @@ class LiveSite:
             self._fresh.clear()
 
     def search_config(self) -> dict[str, Any]:
-        """The `config` part of a search index for this configuration: language, separator, pipeline, fields."""
+        """The `config` part of the search index Material writes for this configuration
+        (`search_data.index_config`); empty when the site has no search."""
         with self._lock:
-            config = self._state["config"]
-            plugin = config.plugins.get("material/search") or config.plugins.get("search")
-            options = dict(plugin.config) if plugin is not None else {}
-            return {
-                "lang": options.get("lang") or [config.theme.get("language") or "en"],
-                "separator": options.get("separator") or r"[\s\-]+",
-                "pipeline": options.get("pipeline")
-                if options.get("pipeline") is not None
-                else ["stopWordFilter"],
-                # Material's weights (material/plugins/search): a title counts 1,000 times a word of text.
-                "fields": {"title": {"boost": 1000.0}, "text": {"boost": 1.0}, "tags": {"boost": 1000000.0}},
-            }
+            return index_config(self._state["config"]) or {}
 
     def page_uri(self, src_uri: str) -> str | None:
         """The address (dest_uri) of the page built from `src_uri`, None when there is no such page."""

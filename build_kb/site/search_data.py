@@ -183,8 +183,12 @@ def _search_plugin_config(config: MkDocsConfig) -> Mapping[str, Any] | None:
     return None
 
 
-def supported_config(config: MkDocsConfig) -> Settings | None:
-    """The settings of the site's search, if it uses Material's search plugin in a way this module reproduces."""
+def index_config(config: MkDocsConfig) -> dict[str, Any] | None:
+    """The `config` that Material's search plugin writes into search_index.json for this configuration.
+
+    Read once the plugins' `on_config` has run (Material fills in its defaults there): the language,
+    separator, pipeline, and fields with Material's default boosts. None when the site has no search.
+    """
     search = _search_plugin_config(config)
     if search is None or not search.get("enabled", True):
         return None
@@ -192,13 +196,18 @@ def supported_config(config: MkDocsConfig) -> Settings | None:
     fields.setdefault("title", {"boost": 1e3})
     fields.setdefault("text", {"boost": 1e0})
     fields.setdefault("tags", {"boost": 1e6})
-    plain = {
+    return {
         "lang": list(search.get("lang") or []),
         "separator": search.get("separator"),
         "pipeline": list(search.get("pipeline") or []),
         "fields": {name: dict(spec) for name, spec in fields.items()},
     }
-    return settings_from(plain)
+
+
+def supported_config(config: MkDocsConfig) -> Settings | None:
+    """The settings of the site's search, if it uses Material's search plugin in a way this module reproduces."""
+    plain = index_config(config)
+    return None if plain is None else settings_from(plain)
 
 
 def configure(config: MkDocsConfig) -> bool:

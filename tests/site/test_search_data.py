@@ -81,6 +81,28 @@ def test_settings_material_would_use_otherwise_are_left_to_material(change: dict
     assert settings_from({**CONFIG, **change}) is None
 
 
+@pytest.mark.parametrize(
+    "search",
+    [{}, {"pipeline": [], "separator": SEPARATOR}, {"fields": {"title": {"boost": 5}, "body": {"boost": 2}}}],
+)
+def test_index_config_is_what_materials_search_plugin_writes(tmp_path: Path, search: dict[str, Any]) -> None:
+    """The settings the build reproduces and the preview's search index serves are Material's own."""
+    from mkdocs.config import load_config
+
+    from build_kb.site.livesite import LiveSite
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# x\n", "utf-8")
+    settings = {"site_name": "x", "theme": {"name": "material"}, "plugins": {"search": search}}
+    (tmp_path / "mkdocs.yml").write_text(json.dumps(settings), "utf-8")
+    config = load_config(str(tmp_path / "mkdocs.yml"))
+    config = config.plugins.on_config(config)
+    plugin: Any = config.plugins["material/search"]
+    written = json.loads(plugin.search_index.generate_search_index(None))
+    assert search_data.index_config(config) == written["config"]
+    assert LiveSite(tmp_path / "mkdocs.yml", tmp_path / "site").search_config() == written["config"]
+
+
 def _doc(location: str, title: str = "Title", text: str = "", **extra: Any) -> dict[str, Any]:
     return {"location": location, "title": title, "text": text, **extra}
 
