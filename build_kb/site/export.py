@@ -1,9 +1,9 @@
 """The site as plain files: every generated page, the assets and a configuration that needs no kb plugin.
 
 `kb pages` writes them so that MkDocs + Material or Zensical (which runs no MkDocs plugins) can build the
-site; `kb serve` writes them into its preview folder. The pages come from `render_pages` and
-`render_authoring`, the generated scripts from the plugin's own functions, so the exported site and the
-plugin's site are made of the same Markdown. Output is deterministic: the same content gives the same bytes.
+site; `kb serve` writes them into its preview folder. The pages and the generated scripts are the plugin's
+own (`plugin.site_pages`, `plugin.generated_assets`), so the exported site and the plugin's site are made of
+the same Markdown. Output is deterministic: the same content gives the same bytes.
 
 Layout of the folder written (`PAGES_DIR` is the configuration's `docs_dir`):
 
@@ -15,7 +15,6 @@ Layout of the folder written (`PAGES_DIR` is the configuration's `docs_dir`):
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -26,17 +25,9 @@ import yaml
 
 from build_kb.core.errors import KbError
 from build_kb.core.model import KnowledgeBase
-from build_kb.site.authoring import render_authoring
-from build_kb.site.plugin import (
-    CODE_MAP_SCRIPT,
-    DICTIONARY_SCRIPT,
-    SCRIPTS,
-    STYLESHEETS,
-    code_map_script,
-    dictionary_script,
-    theme_folder,
-)
-from build_kb.site.render import entry_page, nav_paths, navigation, render_pages
+from build_kb.site.plugin import SCRIPTS, STYLESHEETS, generated_assets, site_pages, theme_folder
+from build_kb.site.render import entry_page, nav_paths, navigation
+from build_kb.site.sanitize import escaped_text, html_titles
 
 CONFIG_FILE = "mkdocs.yml"
 PAGES_DIR = "docs"
@@ -50,18 +41,6 @@ _SKIPPED_SUFFIXES = (".py", ".pyc")
 
 class ExportError(KbError):
     """The export folder cannot be written (it holds files kb pages did not write, or writing failed)."""
-
-
-def site_pages(kb: KnowledgeBase) -> dict[str, str]:
-    """Every Markdown page of the site by source path: the same pages the kb plugin adds to MkDocs."""
-    pages = render_pages(kb)
-    pages["authoring.md"] = render_authoring(kb)
-    return pages
-
-
-def generated_assets(kb: KnowledgeBase) -> dict[str, str]:
-    """The scripts the plugin generates: the code map of the lookup box and the error-code dictionary."""
-    return {CODE_MAP_SCRIPT: code_map_script(kb), DICTIONARY_SCRIPT: dictionary_script()}
 
 
 def theme_files() -> dict[str, bytes]:
@@ -91,25 +70,6 @@ def _titled(item: object, titles: Mapping[str, str]) -> object:
     return item
 
 
-def _html(text: str) -> str:
-    """Text a theme prints unescaped in places (site name, navigation titles), escaped once.
-
-    The kb plugin hands MkDocs `sanitize.html_text` values (Markup, which `| e` leaves alone); a YAML file
-    can only hold plain text, so it is escaped here as the pages' front-matter titles are
-    (`render.front_matter`): nothing from the content reaches the HTML unescaped, at the price of `&amp;`
-    where a template escapes a title a second time.
-    """
-    return html.escape(text, quote=True)
-
-
-def _escaped_sections(item: object) -> object:
-    if isinstance(item, dict):
-        return {_html(str(key)): _escaped_sections(value) for key, value in item.items()}
-    if isinstance(item, list):
-        return [_escaped_sections(value) for value in item]
-    return item
-
-
 def default_config() -> dict[str, Any]:
     """The tool's packaged MkDocs configuration (`build_kb/site/mkdocs.yml`), parsed."""
     text = resources.files("build_kb.site").joinpath("mkdocs.yml").read_text("utf-8")
@@ -130,13 +90,19 @@ def export_config(kb: KnowledgeBase, *, custom_dir: bool = False) -> dict[str, A
     the navigation (with every title, see `_titled`), the stylesheet and scripts, and the entries left out of
     the navigation (`not_in_nav`). `theme.variant: classic` asks Zensical for Material's look; MkDocs passes
     unknown theme options to the templates and ignores it.
+
+    Text a theme prints unescaped in places (site name, navigation titles) is escaped once. The kb plugin
+    hands MkDocs `sanitize.html_text` values (Markup, which `| e` leaves alone); a YAML file can only hold
+    plain text, so it is `sanitize.escaped_text` here, as the pages' front-matter titles are
+    (`render.front_matter`): nothing from the content reaches the HTML unescaped, at the price of `&amp;`
+    where a template escapes a title a second time.
     """
     defaults = default_config()
     for key in ("site_name", "site_description", "docs_dir", "site_dir", "exclude_docs", "watch"):
         defaults.pop(key, None)  # the content folder's YAML is not in docs/: nothing to exclude or watch
     config: dict[str, Any] = {
-        "site_name": _html(kb.taxonomy.title),
-        "site_description": _html(" ".join(kb.taxonomy.description.split())),
+        "site_name": escaped_text(kb.taxonomy.title),
+        "site_description": escaped_text(" ".join(kb.taxonomy.description.split())),
         "docs_dir": PAGES_DIR,
         "site_dir": SITE_DIR,
         **defaults,
@@ -152,8 +118,8 @@ def export_config(kb: KnowledgeBase, *, custom_dir: bool = False) -> dict[str, A
     config["extra_javascript"] = [*config.get("extra_javascript", []), *SCRIPTS]
     nav = navigation(kb)
     listed = nav_paths(nav)
-    titles = {entry_page(e.id): _html(e.title) for e in kb.entries}
-    config["nav"] = _titled(_escaped_sections(nav), titles)
+    titles = {entry_page(e.id): escaped_text(e.title) for e in kb.entries}
+    config["nav"] = _titled(html_titles(nav, escaped_text), titles)
     left_out = [f"/{entry_page(e.id)}" for e in kb.entries if entry_page(e.id) not in listed]
     if len(left_out) > NOT_IN_NAV_LIMIT:
         # MkDocs compiles not_in_nav into one pattern set, with RE2 where it is installed (as it is with kb),

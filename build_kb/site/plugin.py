@@ -106,6 +106,22 @@ def dictionary_script() -> str:
     )
 
 
+def site_pages(kb: KnowledgeBase) -> dict[str, str]:
+    """Every Markdown page of the site by source path: what the plugin adds to MkDocs and `kb pages` writes.
+
+    Raises:
+        RenderError: an entry's page cannot be rendered.
+    """
+    pages = render_pages(kb)
+    pages["authoring.md"] = render_authoring(kb)
+    return pages
+
+
+def generated_assets(kb: KnowledgeBase) -> dict[str, str]:
+    """The scripts the plugin generates: the code map of the lookup box and the error-code dictionary."""
+    return {CODE_MAP_SCRIPT: code_map_script(kb), DICTIONARY_SCRIPT: dictionary_script()}
+
+
 def _drop_docs_dir_files(files: Files, config: MkDocsConfig) -> None:
     """Remove every file MkDocs found in docs_dir: only the pages we generate and the theme's are published.
 
@@ -190,17 +206,16 @@ class KbPlugin(BasePlugin[KbConfig]):  # type: ignore[no-untyped-call]
             return files
         _drop_docs_dir_files(files, config)
         try:
-            pages = render_pages(self.kb)
+            pages = site_pages(self.kb)
         except RenderError as error:
             raise PluginError(f"cannot render {error.path}: {error.reason}") from None
-        pages["authoring.md"] = render_authoring(self.kb)
         for path, markdown in pages.items():
             # Entries left out of a long section's navigation are reached from their phase page instead.
             left_out = path.startswith("entries/") and path not in self._in_nav
             inclusion = InclusionLevel.NOT_IN_NAV if left_out else InclusionLevel.UNDEFINED
             files.append(File.generated(config, path, content=markdown, inclusion=inclusion))
-        files.append(File.generated(config, CODE_MAP_SCRIPT, content=code_map_script(self.kb)))
-        files.append(File.generated(config, DICTIONARY_SCRIPT, content=dictionary_script()))
+        for path, script in generated_assets(self.kb).items():
+            files.append(File.generated(config, path, content=script))
         self._pages = (0, len(files.documentation_pages()))
         return files
 

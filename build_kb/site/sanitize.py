@@ -10,6 +10,7 @@ Pygments highlighting, toc permalinks, md_in_html cards) and our own templates (
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import nh3
 from markupsafe import Markup
@@ -63,21 +64,27 @@ def clean_html(fragment: str) -> str:
     return _CLEANER.clean(fragment)
 
 
+def escaped_text(value: str) -> str:
+    """Plain text escaped once for HTML, quotes included, as a plain string (for a file: `kb pages`)."""
+    return html.escape(value, quote=True)
+
+
 def html_text(value: str) -> str:
     """Plain text for a template that prints it unescaped (`{{ config.site_name }}`), escaped once.
 
     mkdocs-material prints the site name and section titles raw in some places and through `| e` in others;
     a `Markup` string is escaped here and left alone by `| e`, so both show the text exactly.
     """
-    return Markup(html.escape(value, quote=True))
+    return Markup(escaped_text(value))
 
 
-def html_titles(nav: list[object]) -> list[object]:
-    """A MkDocs `nav` with every section title made `html_text` (page paths are left as they are)."""
+def html_titles(nav: list[object], title: Callable[[str], str] = html_text) -> list[object]:
+    """A MkDocs `nav` with every section title made `title(...)`, `html_text` unless given (page paths are
+    left as they are)."""
 
     def convert(item: object) -> object:
         if isinstance(item, dict):
-            return {html_text(str(key)): convert(value) for key, value in item.items()}
+            return {title(str(key)): convert(value) for key, value in item.items()}
         if isinstance(item, list):
             return [convert(child) for child in item]
         return item

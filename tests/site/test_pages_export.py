@@ -46,13 +46,34 @@ def kb(request: pytest.FixtureRequest) -> KnowledgeBase:
     return request.getfixturevalue(f"{request.param}_kb")  # type: ignore[no-any-return]
 
 
-def test_every_page_of_the_plugin_and_every_asset_is_written(kb: KnowledgeBase) -> None:
+def _plugin_files(kb: KnowledgeBase, folder: Path) -> dict[str, str]:
+    """What the kb plugin adds to MkDocs (`on_files`), by source path."""
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import Files
+
+    from build_kb.site.plugin import KbPlugin
+    from tests.site_fixtures import DEFAULT_CONFIG
+
+    (folder / "docs").mkdir()
+    config = load_config(str(DEFAULT_CONFIG), docs_dir=str(folder / "docs"), site_dir=str(folder / "site"))
+    plugin = config.plugins["kb"]
+    assert isinstance(plugin, KbPlugin)
+    plugin.prepare(folder, kb)
+    config = config.plugins.on_config(config)
+    files = plugin.on_files(Files([]), config=config)
+    assert files is not None
+    return {file.src_uri: file.content_string for file in files}
+
+
+def test_every_page_of_the_plugin_and_every_asset_is_written(kb: KnowledgeBase, tmp_path: Path) -> None:
     files = export_files(kb)
+    generated = _plugin_files(kb, tmp_path)
     pages = {**render_pages(kb), "authoring.md": render_authoring(kb)}
-    for path, markdown in pages.items():
-        assert files[f"{PAGES_DIR}/{path}"] == markdown.encode("utf-8"), path
+    assert {path for path in generated if path.endswith(".md")} == set(pages)
+    assert {CODE_MAP_SCRIPT, DICTIONARY_SCRIPT} <= set(generated)
+    for path, text in generated.items():
+        assert files[f"{PAGES_DIR}/{path}"] == text.encode("utf-8"), path
     assert files[f"{PAGES_DIR}/{CODE_MAP_SCRIPT}"] == code_map_script(kb).encode("utf-8")
-    assert f"{PAGES_DIR}/{DICTIONARY_SCRIPT}" in files
     for path, data in theme_files().items():
         assert files[f"{PAGES_DIR}/{path}"] == data, path
     written_pages = {p for p in files if p.endswith(".md")}
