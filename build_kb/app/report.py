@@ -182,16 +182,16 @@ def scan_logs(kb: KnowledgeBase, folder: Path) -> LogScan:
     """
     from search.triage import read_lines
 
-    served = [entry for entry in kb.entries if not entry.is_draft]
-    covered = {ref.value for entry in served for ref in entry.codes}
-    covered |= {related.value for entry in served for related in entry.related_codes}
-    drafts: dict[int, list[str]] = {}
-    for entry in kb.entries:
-        if entry.is_draft:
-            for value in dict.fromkeys(
-                [*(r.value for r in entry.codes), *(r.value for r in entry.related_codes)]
-            ):
-                drafts.setdefault(value, []).append(entry.id)
+    carriers: dict[int, list[Entry]] = {}
+    for listing in (kb.entries_by_code, kb.entries_by_related_code):
+        for value, entries in listing.items():
+            carriers.setdefault(value, []).extend(entries)
+    covered = {value for value, entries in carriers.items() if not all(e.is_draft for e in entries)}
+    position = {entry.id: index for index, entry in enumerate(kb.entries)}
+    drafts = {
+        value: sorted((e.id for e in entries if e.is_draft), key=position.__getitem__)
+        for value, entries in carriers.items()
+    }
     names = dict(kb.code_names)
     scan = LogScan(folder.as_posix())
     counts: Counter[int] = Counter()

@@ -117,6 +117,27 @@ def test_uncovered_codes_most_frequent_first(in_tmp: Path) -> None:
     assert scan.lines > 30
 
 
+def test_related_codes_cover_and_drafts_are_named_in_reading_order(tmp_path: Path) -> None:
+    def entry(ident: str, section: str, **fields: object) -> dict[str, object]:
+        return make_entry(ident, source={"document": "KB0000001", "section": section}, **fields)
+
+    related = [{"code": "0x80070643", "reason": "The update installs the key."}]
+    root = write_content(
+        tmp_path / "content",
+        [
+            entry("code-draft", "B second", status="draft", codes=[{"code": "0x80070643"}]),
+            entry("related-draft", "A first", status="draft", related_codes=related),
+            entry("published", "C third", related_codes=[{"code": "0x80070005", "reason": "Access."}]),
+        ],
+    )
+    kb = check_content(root)[0]
+    assert kb is not None
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "setup.log").write_text("failed 0x80070643\nfailed 0x80070005\n", "utf-8")
+    scan = scan_logs(kb, tmp_path / "logs")
+    assert [(c.hex, c.drafts) for c in scan.uncovered] == [("0x80070643", ("related-draft", "code-draft"))]
+
+
 def test_log_files_are_regular_log_and_txt_files_only(tmp_path: Path) -> None:
     root = _logs(tmp_path / "logs")
     (root / "loop").symlink_to(root, target_is_directory=True)
