@@ -152,6 +152,11 @@ def js_separator(source: str) -> re.Pattern[str] | None:
         return None
 
 
+def _is_number(value: object) -> bool:
+    """Whether a JSON value is a number, as lunr multiplies by it (a boost); JSON's true is no number."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def settings_from(config: Mapping[str, Any]) -> Settings | None:
     """The settings of a search_index.json's `config`, if this module reproduces Material's use of them."""
     lang, pipeline, fields = config.get("lang"), config.get("pipeline"), config.get("fields")
@@ -165,9 +170,7 @@ def settings_from(config: Mapping[str, Any]) -> Settings | None:
     boosts: list[tuple[str, float]] = []
     for name, spec in fields.items():
         boost = spec.get("boost") if isinstance(spec, dict) else None
-        if "/" in name or (
-            boost is not None and (isinstance(boost, bool) or not isinstance(boost, int | float))
-        ):
+        if "/" in name or (boost is not None and not _is_number(boost)):
             return None
         boosts.append((name, float(boost) if boost else 1.0))
     pattern = js_separator(separator)
@@ -345,7 +348,7 @@ def _pages(docs: Sequence[Mapping[str, Any]]) -> list[int]:
         if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
             raise _Unsupported(f"document {number}: tags are not a list of strings")
         boost = doc.get("boost")
-        if boost is not None and (isinstance(boost, bool) or not isinstance(boost, int | float)):
+        if boost is not None and not _is_number(boost):
             raise _Unsupported(f"document {number}: boost {boost!r} is not a number")
     return starts
 
@@ -464,8 +467,18 @@ def lunr_source() -> str:
     return resources.files("mkdocs.contrib.search").joinpath("templates/search/lunr.js").read_text("utf-8")
 
 
-def files_for(index: Index, search_config: Mapping[str, Any]) -> dict[str, str]:
-    """Every file of `search/kb/` by name, deterministic for the same index."""
+@dataclass(frozen=True)
+class SearchFiles:
+    """The files of `search/kb/`, and how many shards of each kind they hold."""
+
+    files: dict[str, str]
+    """Every file by name, deterministic for the same index."""
+    term_shards: int
+    doc_shards: int
+
+
+def files_for(index: Index, search_config: Mapping[str, Any]) -> SearchFiles:
+    """Every file of `search/kb/` for the index, deterministic for the same index."""
     names = [name for name, _ in index.settings.fields]
     ordered = sorted(index.terms, key=_utf16)
     encoded = [",".join(encode_postings(p) for p in index.postings[term]) for term in ordered]
@@ -514,7 +527,7 @@ def files_for(index: Index, search_config: Mapping[str, Any]) -> dict[str, str]:
     files["manifest.js"] = f'__kbSearchData("manifest",{js_literal(build)},{js_literal(manifest)});\n'
     files["lunr.js"] = lunr_source()
     files["index.json"] = js_literal({"config": search_config, "docs": []})
-    return files
+    return SearchFiles(files, len(term_starts), len(doc_starts))
 
 
 def write_search_data(site_dir: Path) -> Written | None:
@@ -538,7 +551,8 @@ def write_search_data(site_dir: Path) -> Written | None:
         (target / "manifest.js").write_text('__kbSearchData("manifest","",{"fallback":true});\n', "utf-8")
         (target / "index.json").write_text(text, "utf-8")
         return None
-    files = files_for(index, search_index["config"])
+    written = files_for(index, search_index["config"])
+    files = written.files
     total = 0
     for name, content in files.items():
         data = content.encode("utf-8")
@@ -548,11 +562,10 @@ def write_search_data(site_dir: Path) -> Written | None:
     # Written by the offline plugin for file://: Material's bundle loads it on every page.
     if inline.is_file():
         inline.write_text(f"var __index = {files['index.json']}", "utf-8")
-    shards = [name for name in files if name[0] in "td" and name[1:2].isdigit()]
     return Written(
         documents=len(index.docs),
         terms=len(index.terms),
-        term_shards=sum(name.startswith("t") for name in shards),
-        doc_shards=sum(name.startswith("d") for name in shards),
+        term_shards=written.term_shards,
+        doc_shards=written.doc_shards,
         bytes=total,
     )

@@ -74,7 +74,7 @@ def test_markup_is_cut_as_materials_extract_cuts_it() -> None:
 @pytest.mark.parametrize(
     "change",
     [{"lang": ["de"]}, {"lang": ["en", "de"]}, {"pipeline": ["stemmer"]}, {"separator": r"\p{Z}"},
-     {"fields": {"a/b": {}}}, {"fields": {"title": {"boost": "high"}}}],
+     {"fields": {"a/b": {}}}, {"fields": {"title": {"boost": "high"}}}, {"fields": {"title": {"boost": True}}}],
 )  # fmt: skip
 def test_settings_material_would_use_otherwise_are_left_to_material(change: dict[str, Any]) -> None:
     assert settings_from(CONFIG) is not None
@@ -129,6 +129,7 @@ def test_terms_are_numbered_in_order_of_first_appearance_with_frequencies_per_fi
         [_doc("a.html#x")],  # a page that does not start with its article
         [_doc("a.html", text=3)],  # type: ignore[arg-type]  # a malformed document on purpose
         [_doc("a.html", boost=True)],
+        [_doc("a.html", boost="2")],
     ],
 )
 def test_documents_materials_map_would_read_otherwise_are_left_to_material(
@@ -187,6 +188,8 @@ def test_the_written_index_and_the_small_search_index_js(tmp_path: Path) -> None
     assert written is not None and written.documents == 300 and written.doc_shards > 1
     folder = site / "search" / "kb"
     names = {path.name for path in folder.iterdir()}
+    assert written.term_shards == len([n for n in names if re.fullmatch(r"t[0-9]+\.js", n)]) > 0
+    assert written.doc_shards == len([n for n in names if re.fullmatch(r"d[0-9]+\.js", n)])
     assert {"manifest.js", "lunr.js", "index.json", "t0.js", "d0.js"} <= names
     call = (folder / "manifest.js").read_text("utf-8").strip()
     build, _, rest = call.removeprefix('__kbSearchData("manifest",').removesuffix(");").partition(",")
