@@ -47,7 +47,7 @@
   var SETUP = 0, READY = 1, QUERY = 2, RESULT = 3; // Material's SearchMessageType
   var FIRST_GROUPS = 10; // Material renders the first ten results at once, then four at a time on scrolling
   var AHEAD = 8; // results whose documents are fetched ahead of Material's rendering (two scrolls)
-  var K1 = 1.2, B = 0; // lunr's k1; Material sets b to 0
+  var K1 = 1.2; // lunr's k1; Material sets b to 0, which leaves the field's length out of lunr's BM25
   var SLICE_MS = 30; // work between two pauses, so that typing and rendering never wait long
   var TEASER = 10000; // characters of a result's text kept around its first match (Material keeps whole blocks)
   var ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -309,7 +309,6 @@
     var query = new lunr.Query(["title", "text", "tags"]);
     new lunr.QueryParser(value, query).parse();
     query.clauses.forEach(function (clause) {
-      clause.usePipeline = true;
       if (clause.term.startsWith("*")) {
         clause.wildcard = lunr.Query.wildcard.LEADING;
         clause.term = clause.term.slice(1);
@@ -393,7 +392,9 @@
     lunr.tokenizer.separator = new RegExp(manifest.config.separator);
     this.pipeline = new lunr.Pipeline();
     manifest.pipeline.forEach(function (name) { self.pipeline.add(lunr[name]); });
-    this.searchPipeline = new lunr.Pipeline(); // Material removes the stemmer, the only default
+    // No search pipeline: Material takes the stemmer, lunr's only search-time function, out of it unless the
+    // configuration lists it, and search_data leaves such a site to Material. A clause's term is looked up as
+    // it is, where lunr would pass it through the (empty) pipeline.
   }
 
   // Shards whose terms can start with `prefix`, in order.
@@ -428,11 +429,8 @@
   Index.prototype.prepare = function (clauses) {
     var self = this, wanted = new Set();
     clauses.forEach(function (clause) {
-      var terms = clause.usePipeline ? self.searchPipeline.runString(clause.term, { fields: clause.fields }) : [clause.term];
-      terms.forEach(function (term) {
-        var prefix = "editDistance" in clause ? "" : term.split("*")[0];
-        self.shardsFor(prefix).forEach(function (n) { wanted.add(n); });
-      });
+      var prefix = "editDistance" in clause ? "" : clause.term.split("*")[0];
+      self.shardsFor(prefix).forEach(function (n) { wanted.add(n); });
     });
     return this.loadShards(Array.from(wanted).sort(function (x, y) { return x - y; }));
   };
@@ -494,7 +492,7 @@
 
   // lunr's field vector component for a term in one document's field (Builder#createFieldVectors).
   Index.prototype.fieldScore = function (posting, tf, field, doc) {
-    var score = posting.idf * ((K1 + 1) * tf) / (K1 * (1 - B + B * 0) + tf);
+    var score = posting.idf * ((K1 + 1) * tf) / (K1 + tf); // lunr's K1 * (1 - b + b * length / average), b = 0
     score *= this.fieldBoosts[field] || 1;
     score *= this.docBoost[doc] || 1;
     return Math.round(score * 1000) / 1000;
@@ -553,40 +551,35 @@
 
     for (var c = 0; c < query.clauses.length; c++) {
       var clause = query.clauses[c], clauseMatches = EMPTY;
-      var terms = clause.usePipeline ? this.searchPipeline.runString(clause.term, { fields: clause.fields }) : [clause.term];
-      for (var m = 0; m < terms.length; m++) {
-        clause.term = terms[m];
-        var expanded = this.expand(clause);
-        if (expanded.length === 0 && clause.presence === REQUIRED) {
-          clause.fields.forEach(function (name) { required[slot[name]] = EMPTY; });
-          break;
-        }
-        for (var j = 0; j < expanded.length; j++) {
-          if (clock.due()) { await clock.pause(); }
-          var term = expanded[j], posting = this.posting(term);
-          for (var k = 0; k < clause.fields.length; k++) {
-            var f = slot[clause.fields[k]], fieldPosting = posting.fields[f];
-            if (clause.presence === REQUIRED || clause.presence === PROHIBITED) {
-              var docs = new Set(fieldPosting.docs);
-              if (clause.presence === REQUIRED) {
-                clauseMatches = union(clauseMatches, docs);
-                if (required[f] === undefined) { required[f] = COMPLETE; }
-              } else {
-                prohibited[f] = union(prohibited[f] === undefined ? EMPTY : prohibited[f], docs);
-                continue;
-              }
+      var expanded = this.expand(clause); // lunr expands each term the search pipeline makes: the term itself
+      if (expanded.length === 0 && clause.presence === REQUIRED) {
+        clause.fields.forEach(function (name) { required[slot[name]] = EMPTY; });
+      }
+      for (var j = 0; j < expanded.length; j++) {
+        if (clock.due()) { await clock.pause(); }
+        var term = expanded[j], posting = this.posting(term);
+        for (var k = 0; k < clause.fields.length; k++) {
+          var f = slot[clause.fields[k]], fieldPosting = posting.fields[f];
+          if (clause.presence === REQUIRED || clause.presence === PROHIBITED) {
+            var docs = new Set(fieldPosting.docs);
+            if (clause.presence === REQUIRED) {
+              clauseMatches = union(clauseMatches, docs);
+              if (required[f] === undefined) { required[f] = COMPLETE; }
+            } else {
+              prohibited[f] = union(prohibited[f] === undefined ? EMPTY : prohibited[f], docs);
+              continue;
             }
-            var vector = queryVectors[f];
-            vector.set(posting.index, (vector.get(posting.index) || 0) + clause.boost);
-            var termField = term + "/" + f;
-            if (termFieldCache.has(termField)) { continue; }
-            for (var l = 0; l < fieldPosting.docs.length; l++) {
-              var key = fieldPosting.docs[l] * F + f, record = matching.get(key);
-              if (record === undefined) { matching.set(key, record = []); order.push(key); }
-              record.push(term, posting, fieldPosting.tfs[l]);
-            }
-            termFieldCache.add(termField);
           }
+          var vector = queryVectors[f];
+          vector.set(posting.index, (vector.get(posting.index) || 0) + clause.boost);
+          var termField = term + "/" + f;
+          if (termFieldCache.has(termField)) { continue; }
+          for (var l = 0; l < fieldPosting.docs.length; l++) {
+            var key = fieldPosting.docs[l] * F + f, record = matching.get(key);
+            if (record === undefined) { matching.set(key, record = []); order.push(key); }
+            record.push(term, posting, fieldPosting.tfs[l]);
+          }
+          termFieldCache.add(termField);
         }
       }
       if (clause.presence === REQUIRED) {
