@@ -275,7 +275,9 @@ def test_exact_message_outranks_shared_words(tmp_path: Path) -> None:
     assert run_search(current_build(root), "the key has exceeded its limit").hits[0].id == "exact"
 
 
-@pytest.mark.parametrize("text", ["product key is invalid", "denied proxy", "denied invalid", "firewall product"])
+@pytest.mark.parametrize(
+    "text", ["product key is invalid", "denied proxy", "denied invalid", "firewall product"]
+)
 def test_short_query_scores_every_entry_as_the_lazy_union_does(tmp_path: Path, text: str) -> None:
     """A short query's words and phrases run as one union (each phrase walks its own entries): the same
     entries, with the same scores, as the terms with the phrases checked lazily on what they find."""
