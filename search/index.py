@@ -34,7 +34,6 @@ from search.store import (
     IndexBuild,
     Manifest,
     commit_build,
-    install_index,
     staging_folder,
 )
 
@@ -49,7 +48,6 @@ __all__ = [
     "TEXT_FIELDS",
     "WHOOSH",
     "build_index",
-    "install_index",
     "make_schema",
     "notations",
     "shared_runs",

@@ -285,25 +285,6 @@ def prune_builds(root: Path, current: str) -> None:
             shutil.rmtree(partial, ignore_errors=True)
 
 
-def install_index(staged_root: Path, index_root: Path) -> Path:
-    """Install the current build of the index root `staged_root` as the current build of `index_root`.
-
-    Returns:
-        `index_root`.
-    """
-    import shutil
-
-    build = current_build(staged_root)
-    staged = staging_folder(index_root)
-    staged.rmdir()
-    try:
-        build.path.rename(staged)
-    except OSError:  # another drive: copy instead
-        shutil.copytree(build.path, staged)
-    commit_build(index_root, staged)
-    return index_root
-
-
 def export_build(root: Path, target: Path, stamp: int) -> Path:
     """Copy the current build of `root` into `target` as a self-contained index root, for the offline zip.
 

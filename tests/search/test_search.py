@@ -32,7 +32,6 @@ from search.store import (
     BUILDS,
     POINTER,
     current_build,
-    install_index,
     locate_index,
     prune_builds,
     read_current,
@@ -480,10 +479,8 @@ def test_missing_index_without_content(tmp_path: Path) -> None:
 
 
 def test_locate_index_in_a_bundle(tmp_path: Path, small_content: Path) -> None:
-    staged = tmp_path / "staged"
-    build_index(load_knowledge_base(small_content), staged)
     bundle = tmp_path / "unzipped" / "synthetic-kb-offline"
-    install_index(staged, bundle / "index")
+    build_index(load_knowledge_base(small_content), bundle / "index")
     assert locate_index(bundle) == bundle / "index"
     assert locate_index(bundle.parent) == bundle / "index"
     assert locate_index(bundle / "index") == bundle / "index"
