@@ -123,11 +123,15 @@ def write_codemap(kb: KnowledgeBase, build_path: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     shards: dict[str, dict[str, Any]] = {_shard(n): {} for n in range(SHARDS)}
     for value in sorted({*kb.entries_by_code, *kb.entries_by_related_code}):
-        refs = kb.code_refs(value)
+        view = CodeView.of(Code(value), kb.code_refs(value))
         item: dict[str, Any] = {
-            "names": list(dict.fromkeys(name for ref in refs for name in ref.names)),
+            "names": list(view.entry_names),
             "entries": [Hit.from_entry(e).summary() for e in kb.entries_by_code.get(value, ())],
         }
+        if view.messages:
+            item["messages"] = list(view.messages)
+        if view.shown_as:
+            item["shown_as"] = list(view.shown_as)
         if related := kb.entries_by_related_code.get(value):
             item["related"] = [Hit.from_entry(e).summary() for e in related]
         shards[_shard(value)][str(value)] = item
@@ -157,12 +161,6 @@ def _read_json(path: Path) -> Any:
         raise IndexCorrupt(f"unreadable code map {path.as_posix()}: {describe(error)}") from None
 
 
-def read_code(build: IndexBuild, value: int) -> tuple[tuple[str, ...], tuple[Hit, ...]] | None:
-    """(names, entries) of a code value, or None when no entry carries it."""
-    found = read_code_entry(build, value)
-    return (found.names, found.entries) if found and found.entries else None
-
-
 @dataclass(frozen=True, slots=True)
 class CodeEntry:
     """What the code map holds for one value."""
@@ -172,6 +170,17 @@ class CodeEntry:
     """Entries carrying the code."""
     related: tuple[Hit, ...] = ()
     """Entries listing the code among their `related_codes`."""
+    messages: tuple[str, ...] = ()
+    """System messages the entries give the code."""
+    shown_as: tuple[str, ...] = ()
+    """How the entries write the code."""
+
+    def view(self, code: Code) -> CodeView:
+        """The code as the entries carrying it describe it (`CodeView.of` from the knowledge base)."""
+        links = [EntryLink(h.id, h.title, h.url) for h in self.entries]
+        return CodeView.of(
+            code, entries=links, names=self.names, messages=self.messages, shown_as=self.shown_as
+        )
 
 
 def read_code_entry(build: IndexBuild, value: int) -> CodeEntry | None:
@@ -185,6 +194,8 @@ def read_code_entry(build: IndexBuild, value: int) -> CodeEntry | None:
             tuple(str(name) for name in item["names"]),
             tuple(Hit.from_json(e, match="code", confidence="high") for e in item["entries"]),
             tuple(Hit.from_json(e, match="related-code", confidence="high") for e in item.get("related", ())),
+            _texts(item.get("messages", [])),
+            _texts(item.get("shown_as", [])),
         )
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise IndexCorrupt(f"malformed code map entry for {value}: {error}") from None
@@ -233,8 +244,7 @@ def lookup(build: IndexBuild, text: str) -> SearchResult:
             chosen = code
             break
     hits = retired_last((*record.entries, *record.related)) if record else ()
-    links = [EntryLink(h.id, h.title, h.url) for h in (record.entries if record else ())]
-    view = CodeView.of(chosen, names=record.names if record else (), entries=links)
+    view = record.view(chosen) if record else CodeView.of(chosen)
     return SearchResult(query, view, hits, known=bool(hits), uncovered=() if hits else (view,))
 
 

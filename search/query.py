@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from build_kb.core.codes import Code, CodeSyntaxError, extract_codes, parse_code
-from build_kb.core.codeview import CodeView, EntryLink
+from build_kb.core.codeview import CodeView
 from search.analyzer import kb_token
-from search.codemap import read_code, read_names
+from search.codemap import read_code_entry, read_names
 from search.engine import AndMaybe, DefaultOr, Or, Phrase, Query, Term
 from search.engine import index as whoosh_index
 from search.index import SHARED_RUNS, TEMPLATE_ENTRIES, TEMPLATE_RUN, TEXT_FIELDS, WHOOSH
@@ -281,9 +281,8 @@ class _Search:
         shown = known[0] if known else self._literal_code(literals) or fallback
         info = None
         if shown is not None:
-            names, carriers = read_code(self.build, shown.value) or ((), ())
-            links = [EntryLink(h.id, h.title, h.url) for h in carriers]
-            info = CodeView.of(shown, names=names, entries=links)
+            record = read_code_entry(self.build, shown.value)
+            info = record.view(shown) if record and record.entries else CodeView.of(shown)
         return SearchResult(
             text.strip(),
             info,

@@ -127,8 +127,11 @@ class CodeView:
         refs: Sequence[CodeRef] = (),
         entries: Iterable[EntryLink] = (),
         names: Iterable[str] = (),
+        messages: Iterable[str] = (),
+        shown_as: Iterable[str] = (),
     ) -> CodeView:
-        """The view of `code`, named by `refs` (how entries list it), any further `names` and the dictionary."""
+        """The view of `code`, named by `refs` (how entries list it), any further `names` and the dictionary;
+        `messages` and `shown_as` add to what `refs` give (a view read back from the search index has no refs)."""
         links = tuple(entries)
         own = tuple(dict.fromkeys([*(name for ref in refs for name in ref.names), *names]))
         known = describe(code.value)
@@ -144,8 +147,10 @@ class CodeView:
             from_win32=None if code.win32 is None else f"HRESULT_FROM_WIN32({code.win32})",
             notations=code.notations(),
             names=tuple(dict.fromkeys([*own, *(k.name for k in known)])),
-            messages=tuple(dict.fromkeys(ref.message for ref in refs if ref.message)),
-            shown_as=tuple(dict.fromkeys(s for ref in refs for s in (ref.code, *ref.shown_as))),
+            messages=tuple(dict.fromkeys([*(ref.message for ref in refs if ref.message), *messages])),
+            shown_as=tuple(
+                dict.fromkeys([*(s for ref in refs for s in (ref.code, *ref.shown_as)), *shown_as])
+            ),
             url=code_url(code.hex) if links else None,
             entries=links,
             entry_names=own,

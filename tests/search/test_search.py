@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 from build_kb.app.cli.search import index, lookup, search
 from build_kb.content.validate import load_knowledge_base
 from build_kb.core.codes import CodeSyntaxError
+from build_kb.core.codeview import code_view
 from build_kb.core.model import KnowledgeBase
 from search.codemap import lookup as lookup_code
 from search.engine import AndMaybe, DefaultOr, Or, Query
@@ -219,6 +220,19 @@ def test_result_fields(searcher: IndexSearcher, activation_kb: KnowledgeBase) ->
 
 def test_limit(searcher: IndexSearcher) -> None:
     assert len(searcher.search("activation key", limit=3).hits) == 3
+
+
+def test_lookup_and_search_describe_a_code_as_the_site_does(
+    searcher: IndexSearcher, activation_index: Path, activation_kb: KnowledgeBase
+) -> None:
+    """Names, system messages, the notations entries write and the entries: what the code page shows."""
+    build = current_build(activation_index)
+    for value in activation_kb.entries_by_code:
+        expected = code_view(activation_kb, value).to_json()
+        hex_code = f"0x{value:08X}"
+        assert (found := lookup_code(build, hex_code).code) and found.to_json() == expected, hex_code
+        assert (searched := searcher.search(hex_code).code) and searched.to_json() == expected, hex_code
+    assert any(code_view(activation_kb, v).messages for v in activation_kb.entries_by_code), "nothing shown"
 
 
 def test_lookup_of_unknown_and_invalid_codes(activation_index: Path) -> None:
