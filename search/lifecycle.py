@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from build_kb.content.fingerprint import content_fingerprint, stat_signature
 from build_kb.core.errors import ValidationFailed
 from search.errors import IndexUnavailable
 from search.store import (
@@ -51,6 +50,7 @@ def rebuild(index_root: Path, content_root: Path) -> Rebuilt:
         ValidationFailed: the content is invalid.
         IndexUnavailable: the content folder is missing, or the index cannot be written.
     """
+    from build_kb.content.fingerprint import content_fingerprint, stat_signature
     from build_kb.content.validate import load_knowledge_base
     from search.index import build_index
 

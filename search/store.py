@@ -33,7 +33,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from build_kb.content.fingerprint import content_fingerprint, stat_signature
 from build_kb.core.files import replace_retrying, write_atomic
 from search.errors import IndexUnavailable
 from search.safefile import KIB, read_json, read_limited
@@ -318,6 +317,9 @@ def content_changed(build: IndexBuild, content_root: Path) -> bool:
     recorded = build.manifest
     if recorded.fingerprint is None:
         return False
+    # Imported here: reading a bundle, which records no content, never needs it.
+    from build_kb.content.fingerprint import content_fingerprint, stat_signature
+
     signature = stat_signature(content_root)
     if signature == recorded.stat_signature:
         return False

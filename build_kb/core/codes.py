@@ -9,6 +9,7 @@ the names in as a mapping. Pure functions, no I/O, no module state besides const
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -300,9 +301,13 @@ _TOKEN_PATTERNS = (
     rf"{_LEFT}(?P<unsigned>[0-9]{{10}}){_RIGHT}",
 )
 _NAME_PATTERN = r"(?<!\w)(?P<name>[A-Za-z_][A-Za-z0-9_]*+)(?!\w)"
-# Two scanners: without names, words need not be matched at all, which keeps long logs cheap.
-_SCAN_NUMBERS = re.compile("|".join(_TOKEN_PATTERNS))
-_SCAN_ALL = re.compile("|".join((*_TOKEN_PATTERNS, _NAME_PATTERN)))
+
+
+@functools.cache
+def _scanner(with_names: bool) -> re.Pattern[str]:
+    """The scanner of `extract_codes`, compiled on first use (about 0.6 ms each, which `kb lookup` of a
+    plain notation never needs). Without names, words need not be matched at all, which keeps logs cheap."""
+    return re.compile("|".join((*_TOKEN_PATTERNS, _NAME_PATTERN) if with_names else _TOKEN_PATTERNS))
 
 
 def _token_code(kind: str, written: str, names: Mapping[str, int] | None) -> Code | None:
@@ -334,7 +339,7 @@ def extract_codes(text: str, names: Mapping[str, int] | None = None) -> list[Cod
         The matches in text order. A name and a number for the same code both appear; spans never repeat.
         Never raises.
     """
-    scanner = _SCAN_ALL if names else _SCAN_NUMBERS
+    scanner = _scanner(bool(names))
     found: list[CodeMatch] = []
     # finditer never yields overlapping matches, so no span can appear twice.
     for match in scanner.finditer(text):
