@@ -13,7 +13,7 @@ Sharding keeps an exact lookup to reading one small file however large the knowl
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -235,11 +235,19 @@ def lookup(build: IndexBuild, text: str) -> SearchResult:
         CodeSyntaxError: `text` holds no code in any notation, and no name or literal anybody declares.
     """
     query = text.strip()
-    candidates = _candidates(build, query)
+    read: dict[int, CodeEntry | None] = {}
+
+    def record_of(value: int) -> CodeEntry | None:
+        """The code map's record, each shard read once per lookup."""
+        if value not in read:
+            read[value] = read_code_entry(build, value)
+        return read[value]
+
+    candidates = _candidates(build, query, record_of)
     chosen = candidates[0]
     record: CodeEntry | None = None
     for code in candidates:
-        record = read_code_entry(build, code.value)
+        record = record_of(code.value)
         if record is not None:
             chosen = code
             break
@@ -248,13 +256,13 @@ def lookup(build: IndexBuild, text: str) -> SearchResult:
     return SearchResult(query, view, hits, known=bool(hits), uncovered=() if hits else (view,))
 
 
-def _candidates(build: IndexBuild, query: str) -> list[Code]:
+def _candidates(build: IndexBuild, query: str, record_of: Callable[[int], CodeEntry | None]) -> list[Code]:
     """The codes `query` may mean, most likely first; raises CodeSyntaxError when it means none."""
     try:
         first = parse_code(query)
     except CodeSyntaxError:
         first = None
-    if first is not None and read_code_entry(build, first.value) is not None:
+    if first is not None and record_of(first.value) is not None:
         return [first]
     names = read_names(build)
     literal = names.literals.get(query.strip("'\"`").casefold())
