@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from build_kb.core.codes import Code, CodeSyntaxError, extract_codes, parse_code, unwrap
-from build_kb.core.codeview import CodeView, EntryLink
+from build_kb.core.codeview import CodeView, EntryLink, entries_say
 from search.results import Hit, SearchResult, retired_last
 from search.safefile import MIB, read_json
 from search.store import IndexBuild, IndexCorrupt, describe
@@ -123,15 +123,15 @@ def write_codemap(kb: KnowledgeBase, build_path: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     shards: dict[str, dict[str, Any]] = {_shard(n): {} for n in range(SHARDS)}
     for value in sorted({*kb.entries_by_code, *kb.entries_by_related_code}):
-        view = CodeView.of(Code(value), kb.code_refs(value))
+        said = entries_say(kb.code_refs(value))
         item: dict[str, Any] = {
-            "names": list(view.entry_names),
+            "names": list(said.names),
             "entries": [Hit.from_entry(e).summary() for e in kb.entries_by_code.get(value, ())],
         }
-        if view.messages:
-            item["messages"] = list(view.messages)
-        if view.shown_as:
-            item["shown_as"] = list(view.shown_as)
+        if said.messages:
+            item["messages"] = list(said.messages)
+        if said.shown_as:
+            item["shown_as"] = list(said.shown_as)
         if related := kb.entries_by_related_code.get(value):
             item["related"] = [Hit.from_entry(e).summary() for e in related]
         shards[_shard(value)][str(value)] = item

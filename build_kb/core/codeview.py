@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from build_kb.core.codes import Code
 from build_kb.core.dictionary import KnownCode, describe
@@ -85,6 +85,25 @@ class EntryLink:
         return cls(entry.id, entry.title, entry_url(entry.id))
 
 
+class EntriesSay(NamedTuple):  # a NamedTuple: a third of a dataclass's cost at every command's start
+    """What the entries' listings of one code say of it, each text once, in reading order."""
+
+    names: tuple[str, ...]
+    messages: tuple[str, ...]
+    """The system messages they give the code."""
+    shown_as: tuple[str, ...]
+    """How they write the code, including strings that are no notation."""
+
+
+def entries_say(refs: Sequence[CodeRef]) -> EntriesSay:
+    """The names, messages and spellings of a code in the entries' listings of it (`KnowledgeBase.code_refs`)."""
+    return EntriesSay(
+        tuple(dict.fromkeys(name for ref in refs for name in ref.names)),
+        tuple(dict.fromkeys(ref.message for ref in refs if ref.message)),
+        tuple(dict.fromkeys(s for ref in refs for s in (ref.code, *ref.shown_as))),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CodeView:
     """A code decoded once, with what the knowledge base says of it."""
@@ -133,7 +152,8 @@ class CodeView:
         """The view of `code`, named by `refs` (how entries list it), any further `names` and the dictionary;
         `messages` and `shown_as` add to what `refs` give (a view read back from the search index has no refs)."""
         links = tuple(entries)
-        own = tuple(dict.fromkeys([*(name for ref in refs for name in ref.names), *names]))
+        said = entries_say(refs)
+        own = tuple(dict.fromkeys([*said.names, *names]))
         known = describe(code.value)
         return cls(
             value=code.value,
@@ -147,10 +167,8 @@ class CodeView:
             from_win32=None if code.win32 is None else f"HRESULT_FROM_WIN32({code.win32})",
             notations=code.notations(),
             names=tuple(dict.fromkeys([*own, *(k.name for k in known)])),
-            messages=tuple(dict.fromkeys([*(ref.message for ref in refs if ref.message), *messages])),
-            shown_as=tuple(
-                dict.fromkeys([*(s for ref in refs for s in (ref.code, *ref.shown_as)), *shown_as])
-            ),
+            messages=tuple(dict.fromkeys([*said.messages, *messages])),
+            shown_as=tuple(dict.fromkeys([*said.shown_as, *shown_as])),
             url=code_url(code.hex) if links else None,
             entries=links,
             entry_names=own,
