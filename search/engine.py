@@ -43,6 +43,23 @@ def _import_whoosh() -> None:
 _import_whoosh()
 
 from whoosh import analysis, fields, index  # noqa: E402
+from whoosh.codec import whoosh3  # noqa: E402
 from whoosh.query import AndMaybe, DefaultOr, Or, Phrase, Query, Term  # noqa: E402
+from whoosh.scoring import BM25F, BM25FScorer  # noqa: E402
+from whoosh.util.numeric import byte_to_length  # noqa: E402
 
-__all__ = ["AndMaybe", "DefaultOr", "Or", "Phrase", "Query", "Term", "analysis", "fields", "index"]
+__all__ = [
+    "BM25F",
+    "AndMaybe",
+    "BM25FScorer",
+    "DefaultOr",
+    "Or",
+    "Phrase",
+    "Query",
+    "Term",
+    "analysis",
+    "byte_to_length",
+    "fields",
+    "index",
+    "whoosh3",
+]

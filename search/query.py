@@ -29,10 +29,11 @@ from search.analyzer import kb_token
 from search.codemap import read_code_entry, read_names
 from search.engine import AndMaybe, DefaultOr, Or, Phrase, Query, Term
 from search.engine import index as whoosh_index
-from search.index import SHARED_RUNS, TEMPLATE_ENTRIES, TEMPLATE_RUN, TEXT_FIELDS, WHOOSH
+from search.index import PHRASE_FIELDS, SHARED_RUNS, TEMPLATE_ENTRIES, TEMPLATE_RUN, TEXT_FIELDS, WHOOSH
 from search.results import Hit, SearchResult, retired_last
 from search.safefile import MIB, read_json
 from search.store import IndexBuild, IndexCorrupt
+from search.union import Scored, best_of_union
 
 MAX_SHARED_RUNS = 256 * MIB
 MAX_QUERY_CHARS = 20_000
@@ -47,7 +48,6 @@ PHRASE_WORDS = 12
 """A query this short is also searched as one phrase; longer ones as short windows around rare words."""
 WINDOW = 4
 PHRASE_BOOST = 3.0
-PHRASE_FIELDS = ("title", "messages")
 TEMPLATE_SCAN = 64
 """Words at the start of a query examined for boilerplate."""
 COVERAGE_WORDS = 24
@@ -253,7 +253,10 @@ class _Search:
             self._collect(AndMaybe(mentioned, ranking) if ranking else mentioned, limit, hits, "text")
         if words and len(hits) < limit:
             # The text ranks the rest: a code the query carries never hides entries its words point to.
-            self._collect(words.query(), limit, hits, "text")
+            if words.every_field:  # a short query's one union: every match scored in bulk, same ranking
+                self._add(best_of_union(self.searcher, [*words.terms, *words.phrases], limit), hits, "text")
+            else:
+                self._collect(words.query(), limit, hits, "text")
         uncovered = [c for c in codes if c not in known and c not in related]
         checked = [w for w in distinctive if not self._common(w)] or distinctive
         if not checked and not matches:
@@ -388,10 +391,16 @@ class _Search:
         return [token.text for token in self.searcher.schema["messages"].analyzer(text)]
 
     def _collect(self, query: Query, limit: int, hits: dict[str, _Found], match: str) -> None:
-        for result in self.searcher.search(query, limit=limit):
-            summary = json.loads(result["hit"])
-            hit = Hit.from_json(summary, float(result.score))
-            hits.setdefault(summary["id"], _Found(hit, int(result.docnum), match))
+        found = [
+            (int(result.docnum), float(result.score)) for result in self.searcher.search(query, limit=limit)
+        ]
+        self._add(found, hits, match)
+
+    def _add(self, scored: Scored, hits: dict[str, _Found], match: str) -> None:
+        """Add (document number, score) pairs, best first, to `hits` (an entry found before keeps its place)."""
+        for docnum, score in scored:
+            summary = json.loads(self.searcher.stored_fields(docnum)["hit"])
+            hits.setdefault(summary["id"], _Found(Hit.from_json(summary, score), docnum, match))
 
     def _codes(self, text: str) -> list[tuple[Code, str]]:
         """(code, as written) for each failure code in the text; or, when the whole text is one code, that
