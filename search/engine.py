@@ -42,7 +42,7 @@ def _import_whoosh() -> None:
 
 _import_whoosh()
 
-from whoosh import analysis, fields, index  # noqa: E402
+from whoosh import analysis, fields, formats, index  # noqa: E402
 from whoosh.codec import whoosh3  # noqa: E402
 from whoosh.query import AndMaybe, DefaultOr, Or, Phrase, Query, Term  # noqa: E402
 from whoosh.scoring import BM25F, BM25FScorer  # noqa: E402
@@ -60,6 +60,7 @@ __all__ = [
     "analysis",
     "byte_to_length",
     "fields",
+    "formats",
     "index",
     "whoosh3",
 ]

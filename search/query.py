@@ -33,7 +33,7 @@ from search.index import PHRASE_FIELDS, SHARED_RUNS, TEMPLATE_ENTRIES, TEMPLATE_
 from search.results import Hit, SearchResult, retired_last
 from search.safefile import MIB, read_json
 from search.store import IndexBuild, IndexCorrupt
-from search.union import Scored, best_of_union
+from search.union import BulkPostings, Scored, best_of_union
 
 MAX_SHARED_RUNS = 256 * MIB
 MAX_QUERY_CHARS = 20_000
@@ -223,6 +223,7 @@ class _Search:
         self.reader = searcher.reader()
         self.build = build
         self.shared_runs = shared_runs
+        self.bulk = BulkPostings(searcher)
 
     def run(self, text: str, limit: int) -> SearchResult:
         matches = self._codes(text)
@@ -254,7 +255,7 @@ class _Search:
         if words and len(hits) < limit:
             # The text ranks the rest: a code the query carries never hides entries its words point to.
             if words.every_field:  # a short query's one union: every match scored in bulk, same ranking
-                self._add(best_of_union(self.searcher, [*words.terms, *words.phrases], limit), hits, "text")
+                self._add(best_of_union(self.bulk, [*words.terms, *words.phrases], limit), hits, "text")
             else:
                 self._collect(words.query(), limit, hits, "text")
         uncovered = [c for c in codes if c not in known and c not in related]
@@ -379,6 +380,11 @@ class _Search:
         """Whether the entry holds the word in any text field."""
         for name in TEXT_FIELDS:
             if not self.reader.doc_frequency(name, word):
+                continue
+            known = self.bulk.holds(docnum, name, word)  # from postings a union read whole
+            if known is not None:
+                if known:
+                    return True
                 continue
             postings = self.reader.postings(name, word)
             postings.skip_to(docnum)

@@ -13,7 +13,7 @@ from build_kb.content.validate import load_knowledge_base
 from search.engine import Or, Phrase, Query, Term, index
 from search.index import PHRASE_FIELDS, TEXT_FIELDS, build_index, make_schema
 from search.store import WHOOSH, current_build
-from search.union import best_of_union
+from search.union import BulkPostings, best_of_union
 from tests.helpers import make_entry, synthetic_entries, write_content
 
 WORDS = ("product", "kei", "invalid", "activ", "servic", "proxi", "deni", "licens", "updat", "instal")
@@ -73,7 +73,7 @@ CASES: dict[str, list[Query]] = {
 @pytest.mark.parametrize("queries", CASES.values(), ids=CASES.keys())
 @pytest.mark.parametrize("limit", [1, 10, 1000])
 def test_same_ranking_and_scores_as_whoosh(searcher: Any, queries: list[Query], limit: int) -> None:
-    found = best_of_union(searcher, queries, limit)
+    found = best_of_union(BulkPostings(searcher), queries, limit)
     # The preloaded union adds scores in the same order: the same floats, bit for bit.
     assert found == [(hit.docnum, hit.score) for hit in searcher.search(_preloaded(queries), limit=limit)]
     # whoosh's default union (a tree of matchers, pruned by score bounds) ranks the same documents.
@@ -84,10 +84,10 @@ def test_same_ranking_and_scores_as_whoosh(searcher: Any, queries: list[Query], 
 
 def test_the_cases_exercise_the_ranking(searcher: Any) -> None:
     """Ties and phrase boosts are there to be ranked: the comparisons above can fail."""
-    ranked = best_of_union(searcher, CASES["terms and phrases"], 1000)
+    ranked = best_of_union(BulkPostings(searcher), CASES["terms and phrases"], 1000)
     assert len(ranked) > 20
     assert len({score for _, score in ranked}) < len(ranked), "no tie: the tie order is never checked"
-    terms_only = best_of_union(searcher, CASES["terms and phrases"][:-2], 1000)
+    terms_only = best_of_union(BulkPostings(searcher), CASES["terms and phrases"][:-2], 1000)
     assert ranked[:3] != terms_only[:3], "the phrases change nothing: their scores are never checked"
 
 
@@ -126,7 +126,7 @@ def test_an_index_it_cannot_read_in_bulk_is_searched_by_whoosh(tmp_path: Path, d
     ]
     with made.searcher() as opened:
         assert not opened.reader().is_atomic() or opened.reader().has_deletions()
-        found = best_of_union(opened, queries, 10)
+        found = best_of_union(BulkPostings(opened), queries, 10)
         assert found == [(hit.docnum, hit.score) for hit in opened.search(Or(queries), limit=10)]
         assert found and (delete is None or all(opened.stored_fields(d)["id"] != delete for d, _ in found))
     made.close()
@@ -143,6 +143,17 @@ def test_the_index_kb_writes_is_read_in_bulk(searcher: Any, monkeypatch: pytest.
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("fell back to whoosh's search")
 
-    expected = best_of_union(searcher, CASES["terms and phrases"], 10)
+    expected = best_of_union(BulkPostings(searcher), CASES["terms and phrases"], 10)
     monkeypatch.setattr(searcher, "search", refuse)
-    assert best_of_union(searcher, CASES["terms and phrases"], 10) == expected
+    assert best_of_union(BulkPostings(searcher), CASES["terms and phrases"], 10) == expected
+
+
+def test_holds_answers_from_postings_read_before(searcher: Any) -> None:
+    bulk = BulkPostings(searcher)
+    assert bulk.holds(0, "body", "kei") is None, "nothing read yet: no answer"
+    best_of_union(bulk, [Term("body", "kei"), Term("title", "deni")], 10)
+    for name, word in (("body", "kei"), ("title", "deni")):
+        holders = set(searcher.reader().postings(name, word).all_ids())
+        assert 0 < len(holders) < searcher.doc_count_all()
+        assert {d for d in range(searcher.doc_count_all()) if bulk.holds(d, name, word)} == holders
+    assert bulk.holds(0, "summary", "kei") is None
