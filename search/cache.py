@@ -25,9 +25,8 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from search.codemap import FOLDER, MAX_FILE, SHARDS
 from search.index import FIELDS, write_whoosh
@@ -67,8 +66,7 @@ def _quiet(message: str) -> None:
     """The default `notify`: say nothing."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Data:
+class _Data(NamedTuple):
     """The searchable data of a build, read once: the bytes that are hashed are the bytes that are used."""
 
     digest: str

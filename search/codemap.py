@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from build_kb.core.codes import Code, CodeSyntaxError, extract_codes, parse_code, unwrap
 from build_kb.core.codeview import CodeView, EntryLink, entries_say
@@ -31,8 +30,7 @@ FOLDER = "codemap"
 SHARDS = 64
 
 
-@dataclass(frozen=True, slots=True)
-class PatternRule:
+class PatternRule(NamedTuple):
     """A log pattern and the entries declaring it."""
 
     pattern: str
@@ -40,8 +38,7 @@ class PatternRule:
     entries: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class TriageData:
+class TriageData(NamedTuple):
     """What a log scan needs to know about the knowledge base."""
 
     names: Mapping[str, int]
@@ -50,7 +47,7 @@ class TriageData:
     """Code value -> ids of the entries carrying it, in reading order."""
     entries: Mapping[str, Hit]
     """Entry id -> its result fields, in reading order."""
-    patterns: tuple[PatternRule, ...] = field(default=())
+    patterns: tuple[PatternRule, ...] = ()
 
     @classmethod
     def from_kb(cls, kb: KnowledgeBase) -> TriageData:
@@ -105,8 +102,7 @@ def _texts(values: object) -> tuple[str, ...]:
     return tuple(_text(value) for value in values)
 
 
-@dataclass(frozen=True, slots=True)
-class Names:
+class Names(NamedTuple):
     """Symbolic names and literal strings that stand for codes."""
 
     names: Mapping[str, int]
@@ -161,8 +157,7 @@ def _read_json(path: Path) -> Any:
         raise IndexCorrupt(f"unreadable code map {path.as_posix()}: {describe(error)}") from None
 
 
-@dataclass(frozen=True, slots=True)
-class CodeEntry:
+class CodeEntry(NamedTuple):
     """What the code map holds for one value."""
 
     names: tuple[str, ...]

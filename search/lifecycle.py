@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from build_kb.core.errors import ValidationFailed
 from search.errors import IndexUnavailable
@@ -34,8 +33,7 @@ def _quiet(message: str) -> None:
     """The default `notify`: say nothing."""
 
 
-@dataclass(frozen=True, slots=True)
-class Rebuilt:
+class Rebuilt(NamedTuple):
     """What `rebuild` did."""
 
     build: IndexBuild

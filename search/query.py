@@ -20,8 +20,8 @@ import re
 import struct
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 from build_kb.core.codes import Code, CodeSyntaxError, extract_codes, parse_code
 from build_kb.core.codeview import CodeView
@@ -85,8 +85,7 @@ CORRUPTION: tuple[type[BaseException], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Words:
+class _Words(NamedTuple):
     """The word part of a query: one Term per (rare word, field holding it), and phrase boosts.
 
     `every_field` says the terms cover every field of their words (a short query's): an entry holding a
@@ -110,8 +109,7 @@ class _Words:
         return AndMaybe(Or(self.terms), DefaultOr(self.phrases)) if self.phrases else Or(self.terms)
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
+class _Found(NamedTuple):
     """A hit with the index's document number and why it was found."""
 
     hit: Hit

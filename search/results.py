@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from build_kb.core.codes import Code
 from build_kb.core.codeview import CodeView, entry_url
@@ -122,8 +122,7 @@ def retired_last(hits: Iterable[Hit]) -> tuple[Hit, ...]:
     return tuple(sorted(hits, key=lambda hit: hit.retired))
 
 
-@dataclass(frozen=True, slots=True)
-class SearchResult:
+class SearchResult(NamedTuple):
     """The answer to `kb lookup` or `kb search`."""
 
     query: str
@@ -152,8 +151,7 @@ class SearchResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A log line that points at entries."""
 
     line: int

@@ -17,8 +17,8 @@ import hmac
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from search.safefile import KIB, open_regular, read_json, read_limited
 from search.store import SEAL, WHOOSH, IndexBuild, IndexCorrupt, describe
@@ -90,8 +90,7 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(b"kb-seal-key-id\0" + key).hexdigest()[:32]
 
 
-@dataclass(frozen=True, slots=True)
-class Seal:
+class Seal(NamedTuple):
     """What a seal file records."""
 
     key: str

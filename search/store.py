@@ -29,9 +29,8 @@ import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from build_kb.core.files import replace_retrying, write_atomic
 from search.errors import IndexUnavailable
@@ -82,8 +81,7 @@ def _optional_text(value: object) -> str | None:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Manifest:
+class Manifest(NamedTuple):
     """What a build records about itself."""
 
     format: int
@@ -119,11 +117,10 @@ class Manifest:
 
     def write(self, path: Path) -> None:
         """Write the manifest atomically (a reader sees the old one or the new one)."""
-        _atomic_write(path, json.dumps(asdict(self), indent=2) + "\n")
+        _atomic_write(path, json.dumps(self._asdict(), indent=2) + "\n")
 
 
-@dataclass(frozen=True, slots=True)
-class IndexBuild:
+class IndexBuild(NamedTuple):
     """One complete build under an index root."""
 
     root: Path

@@ -21,8 +21,7 @@ import heapq
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from search.engine import BM25F, BM25FScorer, Or, Phrase, Query, Term, byte_to_length, formats, whoosh3
 
@@ -65,8 +64,7 @@ def _add_matches(matcher: Any, scores: array[float], matched: bytearray) -> None
         matcher.next()
 
 
-@dataclass(frozen=True, slots=True)
-class _Postings:
+class _Postings(NamedTuple):
     """A term's postings read whole, and what scoring one of them takes (`whoosh.scoring.bm25`'s terms)."""
 
     docnums: Sequence[int]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TypeGuard
+from typing import NamedTuple, TypeGuard
 
 __all__ = [
     "FACILITY_NAMES",
@@ -269,8 +269,7 @@ def parse_code(text: str, names: Mapping[str, int] | None = None) -> Code:
 
 
 # --- finding codes in free text ---------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class CodeMatch:
+class CodeMatch(NamedTuple):
     """An error code found in free text."""
 
     code: Code

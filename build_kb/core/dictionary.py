@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple
 
 from build_kb.core.codes import hresult_from_win32, parse_code, unwrap
 
@@ -81,8 +81,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ESCAPES = {"\\": "\\", "n": "\n", "t": "\t"}
 
 
-@dataclass(frozen=True, slots=True)
-class KnownCode:
+class KnownCode(NamedTuple):
     """One symbolic name of a value in one namespace; a value with several names has several."""
 
     value: int
