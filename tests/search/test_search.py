@@ -745,8 +745,11 @@ def test_whoosh_stand_ins_do_not_outlive_the_import() -> None:
         "import sys, functools\nimport search.engine, whoosh.reading\n"
         "assert whoosh.reading.cached_property is functools.cached_property\n"
         "assert 'asyncio' not in sys.modules and 'urllib.request' not in sys.modules\n"
+        "assert 'whoosh.lang.morph_en' not in sys.modules\n"
         "import urllib.request, cached_property\n"
         "assert callable(urllib.request.urlopen) and cached_property.cached_property is not functools.cached_property\n"
+        "from whoosh.lang.morph_en import variations\n"
+        "assert 'keys' in variations('key')\n"
         "print('CLEAN')"
     )
     assert _modules_after(script) == "CLEAN"
