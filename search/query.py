@@ -20,7 +20,6 @@ import re
 import struct
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any, NamedTuple
 
 from build_kb.core.codes import Code, CodeSyntaxError, extract_codes, parse_code
@@ -268,8 +267,7 @@ class _Search:
         context = [w for w in checked if w not in self._system_words(generic)]
         needs_context = bool(generic) and len(generic) == len(known + related) and not only_code
         rated = [
-            replace(
-                found.hit,
+            found.hit._replace(
                 match=found.match,
                 confidence="high"
                 if found.match == "text" and not uncovered and self._holds_any(found.docnum, articles)

@@ -7,7 +7,6 @@ format them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from build_kb.core.codes import Code
@@ -17,8 +16,7 @@ if TYPE_CHECKING:
     from build_kb.core.model import Entry
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """One entry in a result list."""
 
     id: str
@@ -104,7 +102,7 @@ class Hit:
 
 
 def _with_status(hit: Hit, status: str, replaced_by: str | None) -> Hit:
-    return replace(hit, status=status, replaced_by=replaced_by)
+    return hit._replace(status=status, replaced_by=replaced_by)
 
 
 def _status_from_json(data: Mapping[str, Any]) -> tuple[str, str | None]:

@@ -12,7 +12,7 @@ import codecs
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import re2  # type: ignore[import-untyped]
@@ -242,8 +242,7 @@ class LogMatcher:
             key=lambda entry_id: (self._retired(entry_id), -entries[entry_id], self.order.get(entry_id, 0)),
         )
         return tuple(
-            replace(
-                self.data.entries[entry_id],
+            self.data.entries[entry_id]._replace(
                 score=entries[entry_id],
                 match="pattern" if entry_id in found.patterns else "code",
                 confidence="high" if entry_id in found.strong else "low",
@@ -332,7 +331,7 @@ class Evidence:
         for hit in finding.hits:
             evidence = self.entries.get(hit.id)
             if evidence is None:
-                evidence = self.entries[hit.id] = EntryEvidence(replace(hit, score=0.0))
+                evidence = self.entries[hit.id] = EntryEvidence(hit._replace(score=0.0))
             evidence.score += share
             evidence.exclusive += len(finding.hits) == 1
             evidence.strong += hit.confidence == "high"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -103,8 +102,7 @@ def entries_say(refs: Sequence[CodeRef]) -> EntriesSay:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class CodeView:
+class CodeView(NamedTuple):
     """A code decoded once, with what the knowledge base says of it."""
 
     value: int

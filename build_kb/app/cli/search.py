@@ -12,7 +12,6 @@ memory does not grow with the log.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -78,15 +77,15 @@ def _with_index(index_root: Path, content_root: Path, reader: Callable[[IndexBui
 
 
 def _printable_fields(view: Any) -> Any:
-    """A copy of a dataclass with every text field, and every tuple of texts, printable."""
+    """A copy of a record (a NamedTuple) with every text field, and every tuple of texts, printable."""
     changes: dict[str, Any] = {}
-    for item in dataclasses.fields(view):
-        value = getattr(view, item.name)
+    for name in view._fields:
+        value = getattr(view, name)
         if isinstance(value, str):
-            changes[item.name] = printable(value)
+            changes[name] = printable(value)
         elif isinstance(value, tuple) and all(isinstance(part, str) for part in value):
-            changes[item.name] = tuple(printable(part) for part in value)
-    return dataclasses.replace(view, **changes)
+            changes[name] = tuple(printable(part) for part in value)
+    return view._replace(**changes)
 
 
 def _echo_code(info: CodeView) -> None:
