@@ -65,6 +65,8 @@ CASES: dict[str, list[Query]] = {
     "a field the schema lacks": [Term("nowhere", "kei"), Term("summary", "servic")],
     "a keyword field": [Term("tags", "activation"), Term("codes", "0xc004f050")],
     "only a phrase": [Phrase("messages", ["product", "kei", "invalid"])],
+    "a phrase with a word twice": [Phrase("title", ["kei", "kei"]), Term("title", "kei")],
+    "a phrase whose word no entry holds": [Phrase("title", ["product", "zzzquokka"]), Term("body", "kei")],
     "nothing matches": [Term("title", "zzzquokka")],
     **{f"random {seed}": _random_queries(seed) for seed in range(12)},
 }
