@@ -102,7 +102,8 @@ class _Words(NamedTuple):
         if self.every_field:
             # The same entries and scores as the lazy union below, but each phrase walks its own few
             # entries once instead of being asked about every entry the terms find; and asked for the best
-            # ten, whoosh's lazy union of these phrases misses some of the entries they boost.
+            # ten, whoosh's lazy union of these phrases misses some of the entries they boost. `_Search.run`
+            # scores this union in bulk (`search.union`).
             return Or([*self.terms, *self.phrases])
         # The phrases only re-rank what the terms found: a lazy union is checked on those entries alone.
         return AndMaybe(Or(self.terms), DefaultOr(self.phrases)) if self.phrases else Or(self.terms)
@@ -251,10 +252,11 @@ class _Search:
             self._collect(AndMaybe(mentioned, ranking) if ranking else mentioned, limit, hits, "text")
         if words and len(hits) < limit:
             # The text ranks the rest: a code the query carries never hides entries its words point to.
+            query = words.query()
             if words.every_field:  # a short query's one union: every match scored in bulk, same ranking
-                self._add(best_of_union(self.bulk, [*words.terms, *words.phrases], limit), hits, "text")
+                self._add(best_of_union(self.bulk, query.subqueries, limit), hits, "text")
             else:
-                self._collect(words.query(), limit, hits, "text")
+                self._collect(query, limit, hits, "text")
         uncovered = [c for c in codes if c not in known and c not in related]
         checked = [w for w in distinctive if not self._common(w)] or distinctive
         if not checked and not matches:

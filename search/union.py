@@ -179,6 +179,7 @@ def _add_term(bulk: BulkPostings, term: Term, scores: array[float], matched: byt
     idf, numerator, norms, lengths = postings.idf, postings.numerator, postings.norms, postings.lengths
     boost = term.boost
     for docnum, weight in zip(postings.docnums, postings.weights, strict=True):
+        # `_Postings.score`, inlined: a method call per posting would cost as much as the arithmetic.
         score = idf * ((weight * numerator) / (weight + norms[lengths[docnum]]))
         scores[docnum] += score if boost == 1.0 else score * boost
         matched[docnum] = 1
