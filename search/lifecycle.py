@@ -25,6 +25,7 @@ from search.store import (
 
 T = TypeVar("T")
 Notify = Callable[[str], None]
+Ahead = Callable[[IndexBuild], None]
 
 STALE = "content changed since the index was built; rebuilding"
 
@@ -90,11 +91,15 @@ def _usable_content(content_root: Path | None) -> Path | None:
     return content_root if content_root is not None and content_root.is_dir() else None
 
 
-def ensure_index(index_root: Path, content_root: Path | None, notify: Notify = _quiet) -> Path:
+def ensure_index(
+    index_root: Path, content_root: Path | None, notify: Notify = _quiet, ahead: Ahead | None = None
+) -> Path:
     """The index root for `index_root` (or the bundle holding it), with a current, readable build.
 
     A missing or unreadable index is built from `content_root`; so is one older than the content. When the
-    content has changed but is invalid, the index built before is kept and `notify` says so.
+    content has changed but is invalid, the index built before is kept and `notify` says so. `ahead` is
+    given the current build before the content is compared with it, to begin work in the background that
+    reading the build will need (`search.seal.check_ahead`).
 
     Raises:
         IndexUnavailable: there is no usable index and no valid content to build one from.
@@ -113,6 +118,8 @@ def ensure_index(index_root: Path, content_root: Path | None, notify: Notify = _
         notify(f"{error}; building it" if missing else f"search index unreadable ({error}); rebuilding")
         _rebuild_for_reading(root, content)
         return root
+    if ahead is not None:
+        ahead(build)
     if content is not None and content_changed(build, content):
         notify(STALE)
         try:
@@ -123,16 +130,21 @@ def ensure_index(index_root: Path, content_root: Path | None, notify: Notify = _
 
 
 def with_index(
-    index_root: Path, content_root: Path | None, reader: Callable[[IndexBuild], T], notify: Notify = _quiet
+    index_root: Path,
+    content_root: Path | None,
+    reader: Callable[[IndexBuild], T],
+    notify: Notify = _quiet,
+    ahead: Ahead | None = None,
 ) -> T:
     """Call `reader` on a current build; if the build turns out unreadable, rebuild once and call it again.
 
-    `reader` raises `IndexCorrupt` (or `FileNotFoundError`) for an unreadable build.
+    `reader` raises `IndexCorrupt` (or `FileNotFoundError`) for an unreadable build; `ahead` is as for
+    `ensure_index`.
 
     Raises:
         IndexUnavailable: no usable index, and no valid content to build one from.
     """
-    root = ensure_index(index_root, content_root, notify)
+    root = ensure_index(index_root, content_root, notify, ahead)
     try:
         return read_current(root, reader)
     except IndexCorrupt as error:

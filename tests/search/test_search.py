@@ -418,6 +418,27 @@ def test_touched_but_unchanged_content_is_not_rebuilt(tmp_path: Path, small_cont
     assert said == [] and current_build(root).name == name
 
 
+def test_ahead_gets_the_build_before_the_content_is_compared(tmp_path: Path, small_content: Path) -> None:
+    root = tmp_path / "index"
+    build_index(load_knowledge_base(small_content), root, content_root=small_content)
+    before = current_build(root)
+    entry = small_content / "prepare" / "second-entry.yaml"
+    entry.write_text(entry.read_text("utf-8").replace("second machine", "ostrich farm"), "utf-8")
+    given: list[str] = []
+    read = with_index(root, small_content, lambda b: b.name, ahead=lambda b: given.append(b.name))
+    assert given == [before.name]  # the build current when the command began
+    assert read != before.name  # the content had changed: the reader got the rebuilt one
+    given.clear()
+    assert with_index(root, small_content, lambda b: b.name, ahead=lambda b: given.append(b.name)) == read
+    assert given == [read]
+
+
+def test_ahead_is_not_called_when_there_is_no_build_yet(tmp_path: Path, small_content: Path) -> None:
+    given: list[str] = []
+    with_index(tmp_path / "index", small_content, lambda b: None, ahead=lambda b: given.append(b.name))
+    assert given == []
+
+
 def test_invalid_changed_content_keeps_the_old_index(tmp_path: Path, small_content: Path) -> None:
     root = tmp_path / "index"
     build_index(load_knowledge_base(small_content), root, content_root=small_content)

@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 
 from build_kb.content.validate import load_knowledge_base
+from search import seal
 from search.codemap import lookup as lookup_code
 from search.index import build_index
-from search.seal import existing_key, key_id
+from search.seal import check_ahead, existing_key, key_id, sealed_here
 from search.store import (
     BUILDS,
     DOCUMENTS,
@@ -234,6 +235,66 @@ def test_a_local_index_with_a_planted_payload_is_rebuilt(tmp_path: Path, local: 
     assert not marker.exists()
     assert result.returncode == 0 and "rebuilding" in result.stderr
     assert current_build(local).path != build
+
+
+def _count_checks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Record every seal check done (in whichever thread), by build folder."""
+    checked: list[Path] = []
+    real = seal._check_seal
+
+    def counting(build: Any) -> bool:
+        checked.append(build.path)
+        return real(build)
+
+    monkeypatch.setattr(seal, "_check_seal", counting)
+    return checked
+
+
+def test_a_seal_checked_ahead_gives_its_answer_once(local: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    checked = _count_checks(monkeypatch)
+    build = current_build(local)
+    check_ahead(build)
+    check_ahead(build)  # begun already: not begun twice
+    assert sealed_here(build) is True
+    assert checked == [build.path]
+    assert sealed_here(build) is True  # the answer was taken: a later call checks again
+    assert checked == [build.path, build.path]
+
+
+def test_a_tampered_index_checked_ahead_is_refused(local: Path) -> None:
+    build = current_build(local)
+    target = max((build.path / WHOOSH).iterdir(), key=lambda path: path.stat().st_size)
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, one byte changed
+    target.write_bytes(bytes(data))
+    check_ahead(build)
+    with pytest.raises(IndexCorrupt, match="contents differ"):
+        sealed_here(build)
+
+
+def test_a_check_ahead_of_another_build_is_not_taken(
+    tmp_path: Path, local: Path, content: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = _count_checks(monkeypatch)
+    first = current_build(local)
+    check_ahead(first)
+    other = tmp_path / "other"
+    build_index(load_knowledge_base(content), other, content_root=content)
+    second = current_build(other)
+    assert sealed_here(second) is True
+    assert checked.count(second.path) == 1
+    assert sealed_here(first) is True and checked.count(first.path) == 1
+
+
+def test_a_search_that_rebuilds_checks_the_new_build(tmp_path: Path, local: Path, content: Path) -> None:
+    """The check begun for the old build is left unused; the rebuilt one is checked and searched."""
+    entry = content / "prepare" / "second-entry.yaml"
+    entry.write_text(entry.read_text("utf-8").replace("second machine", "ostrich farm"), "utf-8")
+    old = current_build(local).path
+    result = kb("search", "ostrich farm", "--index", str(local), "--content", str(content), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "second-entry" in result.stdout and "content changed" in result.stderr
+    assert current_build(local).path != old
 
 
 def test_documents_of_the_wrong_shape_are_one_clear_error(elsewhere: Path, bundle: Path) -> None:

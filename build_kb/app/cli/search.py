@@ -66,12 +66,17 @@ def _fail(message: str) -> click.ClickException:
     return click.ClickException(printable(message))
 
 
-def _with_index(index_root: Path, content_root: Path, reader: Callable[[IndexBuild], T]) -> T:
+def _with_index(
+    index_root: Path,
+    content_root: Path,
+    reader: Callable[[IndexBuild], T],
+    ahead: Callable[[IndexBuild], None] | None = None,
+) -> T:
     """`reader` applied to a current index, built or rebuilt as needed; errors become one line and exit 1."""
     from search.lifecycle import with_index
 
     try:
-        return with_index(index_root, content_root, reader, _notify)
+        return with_index(index_root, content_root, reader, _notify, ahead)
     except IndexUnavailable as error:
         raise _fail(str(error)) from None
 
@@ -218,18 +223,21 @@ def search(text: tuple[str, ...], limit: int, index_root: Path, content_root: Pa
       kb search "Error 0x80070005 while installing the update" --json
       Get-Clipboard | kb search -
     """
-    from search.cache import read_searchable
-    from search.query import search as run_search
+    from search.seal import check_ahead
 
     query = " ".join(text)
     if query.strip() == "-":
         query = sys.stdin.read(MAX_STDIN_QUERY)
 
     def read(build: IndexBuild) -> SearchResult:
+        # Imported here, not above: the seal check begun ahead runs while whoosh is imported.
+        from search.cache import read_searchable
+        from search.query import search as run_search
+
         # whoosh opens only an index sealed here, or one built here from the build's JSON data.
         return read_searchable(build, lambda usable: run_search(usable, query, limit=limit), _notify)
 
-    result = _with_index(index_root, content_root, read)
+    result = _with_index(index_root, content_root, read, ahead=check_ahead)
     _echo_result(result, as_json)
     if not result.covered:
         sys.exit(EXIT_NOT_FOUND)
