@@ -20,25 +20,24 @@ import functools
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
+from search import ahead
 from search.codemap import FOLDER, MAX_FILE, SHARDS
-from search.index import FIELDS, write_whoosh
 from search.results import Hit
 from search.safefile import MIB, parse_json, read_limited
-from search.seal import cache_folder, private_folder, sealed_here
+from search.seal import cache_folder, check_ahead, private_folder, sealed_here
 from search.store import (
     BUILDS,
     DOCUMENTS,
     FORMAT,
     MANIFEST,
     PARTIAL_PREFIX,
+    SEAL,
     WHOOSH,
     IndexBuild,
     IndexCorrupt,
@@ -60,6 +59,7 @@ UNUSED_FOR = 30 * 24 * 3600.0
 ABANDONED_AFTER = 3600.0
 CODEMAP_FILES = (*(f"{n:02d}.json" for n in range(SHARDS)), "names.json")
 """The code map files a search reads (the triage file it does not)."""
+_AHEAD = "search-data"
 
 
 def _quiet(message: str) -> None:
@@ -70,6 +70,7 @@ class _Data(NamedTuple):
     """The searchable data of a build, read once: the bytes that are hashed are the bytes that are used."""
 
     digest: str
+    """sha256 of the files' names, sizes and bytes."""
     documents: bytes
     codemap: dict[str, bytes]
 
@@ -81,7 +82,8 @@ def _builder_key() -> bytes:
     import search.analyzer
     import search.index
 
-    builder = hashlib.sha256(f"kb-search-cache {CACHE_VERSION} {FORMAT} {','.join(FIELDS)}\0".encode())
+    fields = ",".join(search.index.FIELDS)
+    builder = hashlib.sha256(f"kb-search-cache {CACHE_VERSION} {FORMAT} {fields}\0".encode())
     for module in (search.index, search.analyzer):
         with contextlib.suppress(OSError, TypeError):
             builder.update(Path(str(module.__file__)).read_bytes())
@@ -95,7 +97,7 @@ def _read_data(build: IndexBuild) -> _Data:
         FileNotFoundError: a file is missing (the build may have been swapped away).
         IndexCorrupt: a file is no regular file, or too large.
     """
-    digest = hashlib.sha256(_builder_key())
+    digest = hashlib.sha256()
 
     def read(path: Path, name: str, limit: int) -> bytes:
         try:
@@ -104,7 +106,8 @@ def _read_data(build: IndexBuild) -> _Data:
             raise
         except OSError as error:
             raise IndexCorrupt(f"unreadable search data {path.as_posix()}: {describe(error)}") from None
-        digest.update(f"{name}\0{len(data)}\0".encode() + data)
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)  # not joined to the line above: that would copy the data
         return data
 
     documents = read(build.path / DOCUMENTS, DOCUMENTS, MAX_DOCUMENTS)
@@ -112,8 +115,24 @@ def _read_data(build: IndexBuild) -> _Data:
     return _Data(digest.hexdigest(), documents, codemap)
 
 
+def _entry_name(data: _Data) -> str:
+    """The cache entry of `data`: named after the data and what builds a whoosh index from it."""
+    return hashlib.sha256(_builder_key() + data.digest.encode("ascii")).hexdigest()
+
+
+def read_ahead(build: IndexBuild) -> None:
+    """Begin, in a background thread, the reading and hashing that `read_searchable(build)` will need: the
+    seal check of a build with a seal, the data of one without (`search.ahead`)."""
+    if (build.path / SEAL).is_file():
+        check_ahead(build)
+    else:
+        ahead.begin(_AHEAD, build.path, lambda: _read_data(build))
+
+
 def _document(item: Any) -> dict[str, str]:
     """A document as whoosh takes it, every field checked; the stored hit rewritten from its parsed fields."""
+    from search.index import FIELDS
+
     if not isinstance(item, dict) or set(item) != set(FIELDS):
         raise ValueError(f"a document needs exactly the fields {', '.join(FIELDS)}")
     if not all(isinstance(value, str) for value in item.values()):
@@ -152,12 +171,17 @@ def _complete(root: Path, digest: str) -> IndexBuild | None:
     return IndexBuild(root, digest, manifest)
 
 
-def _build_entry(root: Path, data: _Data, docs: list[dict[str, str]]) -> IndexBuild:
-    """Write the cache entry of `data` under `root` (a partial folder, renamed into place when complete).
+def _build_entry(root: Path, entry: str, data: _Data, docs: list[dict[str, str]]) -> IndexBuild:
+    """Write the cache entry `entry` of `data` under `root` (a partial folder, renamed into place when
+    complete).
 
     Raises:
         OSError: the cache cannot be written.
     """
+    import shutil
+
+    from search.index import write_whoosh
+
     builds = private_folder(root / BUILDS)
     partial = builds / f"{PARTIAL_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
     partial.mkdir()
@@ -166,24 +190,26 @@ def _build_entry(root: Path, data: _Data, docs: list[dict[str, str]]) -> IndexBu
         for name, raw in data.codemap.items():
             (partial / FOLDER / name).write_bytes(raw)
         (partial / WHOOSH).mkdir()
-        write_whoosh(docs, partial / WHOOSH, seed=data.digest)
+        write_whoosh(docs, partial / WHOOSH, seed=entry)
         Manifest(FORMAT, len(docs), None, None).write(partial / MANIFEST)
         try:
-            partial.rename(builds / data.digest)
+            partial.rename(builds / entry)
         except OSError:
-            if _complete(root, data.digest) is None:  # not another process finishing the same entry first
+            if _complete(root, entry) is None:  # not another process finishing the same entry first
                 raise
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-    _prune(builds, keep=data.digest)
-    built = _complete(root, data.digest)
+    _prune(builds, keep=entry)
+    built = _complete(root, entry)
     if built is None:
-        raise OSError(f"the search cache entry {(builds / data.digest).as_posix()} vanished")
+        raise OSError(f"the search cache entry {(builds / entry).as_posix()} vanished")
     return built
 
 
 def _prune(builds: Path, keep: str) -> None:
     """Delete entries beyond the `KEEP` used last, entries unused for long, and abandoned partial entries."""
+    import shutil
+
     now = time.time()
     aged: list[tuple[float, Path]] = []
     for path in builds.iterdir():
@@ -205,9 +231,10 @@ def _prune(builds: Path, keep: str) -> None:
 @contextmanager
 def _entry(build: IndexBuild, notify: Notify, *, fresh: bool = False) -> Iterator[IndexBuild]:
     """The cache entry holding a whoosh index of `build`'s data, built when missing (or when `fresh`)."""
-    data = _read_data(build)
+    data = ahead.take(_AHEAD, build.path, lambda: _read_data(build))
+    name = _entry_name(data)
     root = cache_folder() / INDEXES
-    found = None if fresh else _complete(root, data.digest)
+    found = None if fresh else _complete(root, name)
     if found is not None:
         with contextlib.suppress(OSError):
             os.utime(found.path)  # the entry used last is pruned last
@@ -215,15 +242,19 @@ def _entry(build: IndexBuild, notify: Notify, *, fresh: bool = False) -> Iterato
         return
     docs = _documents(data.documents, build.path / DOCUMENTS)
     if fresh:
-        shutil.rmtree(root / BUILDS / data.digest, ignore_errors=True)
+        import shutil
+
+        shutil.rmtree(root / BUILDS / name, ignore_errors=True)
     notify(f"indexing {build.root.as_posix()} for searching on this machine (once), in {root.as_posix()}")
     try:
         private_folder(root.parent)  # the cache folder: this user's only, where permissions exist
-        built = _build_entry(root, data, docs)
+        built = _build_entry(root, name, data, docs)
     except OSError as error:
         notify(f"cannot write the search cache ({describe(error)}); indexing into a temporary folder")
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="kb-search-", ignore_cleanup_errors=True) as folder:
-            yield _build_entry(Path(folder), data, docs)
+            yield _build_entry(Path(folder), name, data, docs)
         return
     yield built
 

@@ -16,11 +16,11 @@ import hashlib
 import hmac
 import json
 import os
-import threading
 import time
 from pathlib import Path
 from typing import NamedTuple
 
+from search import ahead
 from search.safefile import KIB, open_regular, read_json, read_limited
 from search.store import SEAL, WHOOSH, IndexBuild, IndexCorrupt, describe
 
@@ -31,6 +31,7 @@ KEY_FILE = "seal.key"
 KEY_BYTES = 32
 MAX_SEAL = 256 * KIB
 _CHUNK = 1 << 20
+_AHEAD = "seal-check"
 
 
 def cache_folder() -> Path:
@@ -167,10 +168,6 @@ def _read_seal(path: Path) -> Seal | None:
     return seal
 
 
-_ahead: dict[Path, tuple[threading.Thread, list[tuple[bool, Exception | None]]]] = {}
-"""Checks begun by `check_ahead`, by build folder: the thread and, once it ends, its answer."""
-
-
 def sealed_here(build: IndexBuild) -> bool:
     """Whether whoosh may open the build's whoosh index: True when this user sealed it and it is intact.
 
@@ -182,39 +179,17 @@ def sealed_here(build: IndexBuild) -> bool:
         IndexCorrupt: this user sealed it, but its files have changed since (damaged, or tampered with).
         FileNotFoundError: the build was swapped away meanwhile.
     """
-    begun = _ahead.pop(build.path, None)
-    if begun is not None:
-        thread, outcome = begun
-        thread.join()
-        if outcome:  # empty only if the thread died of something no check raises
-            sealed, error = outcome[0]
-            if error is not None:
-                raise error
-            return sealed
-    return _check_seal(build)
+    return ahead.take(_AHEAD, build.path, lambda: _check_seal(build))
 
 
 def check_ahead(build: IndexBuild) -> None:
     """Begin `sealed_here(build)` in a background thread, for the next `sealed_here(build)` to take.
 
-    Nearly all of the check is reading and hashing the whoosh files (about 20 ms at 10,000 entries), and
-    both release the GIL: begun early, it runs while the command checks the content folder and imports
-    whoosh, on another core. A command that reads another build in the end (its content had changed, and
-    it was rebuilt) leaves the answer unused.
+    Nearly all of the check is reading and hashing the whoosh files (about 20 ms at 10,000 entries), which
+    release the GIL (`search.ahead`). A command that reads another build in the end (its content had
+    changed, and it was rebuilt) leaves the answer unused.
     """
-    if build.path in _ahead:
-        return
-    outcome: list[tuple[bool, Exception | None]] = []
-
-    def run() -> None:
-        try:
-            outcome.append((_check_seal(build), None))
-        except Exception as error:  # raised again where the answer is taken
-            outcome.append((False, error))
-
-    thread = threading.Thread(target=run, name="kb-seal-check", daemon=True)
-    _ahead[build.path] = (thread, outcome)
-    thread.start()
+    ahead.begin(_AHEAD, build.path, lambda: _check_seal(build))
 
 
 def _check_seal(build: IndexBuild) -> bool:

@@ -21,9 +21,11 @@ from typing import Any
 import pytest
 
 from build_kb.content.validate import load_knowledge_base
+from search import cache as search_cache
 from search import seal
 from search.codemap import lookup as lookup_code
 from search.index import build_index
+from search.query import search as run_search
 from search.seal import check_ahead, existing_key, key_id, sealed_here
 from search.store import (
     BUILDS,
@@ -284,6 +286,37 @@ def test_a_check_ahead_of_another_build_is_not_taken(
     assert sealed_here(second) is True
     assert checked.count(second.path) == 1
     assert sealed_here(first) is True and checked.count(first.path) == 1
+
+
+def test_a_bundles_data_read_ahead_is_read_once(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    read: list[Path] = []
+    real = search_cache._read_data
+
+    def counting(build: Any) -> Any:
+        read.append(build.path)
+        return real(build)
+
+    monkeypatch.setattr(search_cache, "_read_data", counting)
+    checked = _count_checks(monkeypatch)
+    build = current_build(bundle / "synthetic-kb-offline" / "index")
+    search_cache.read_ahead(build)  # no seal: its data is read ahead, and no seal is checked
+    hits = search_cache.read_searchable(build, lambda usable: run_search(usable, "second machine").hits)
+    assert read == [build.path] and checked == [build.path]  # read_searchable asks, finds no seal
+    assert hits[0].id == "second-entry"
+    again = search_cache.read_searchable(build, lambda usable: run_search(usable, "second machine").hits)
+    assert read == [build.path, build.path] and again == hits  # the same cache entry, read again
+
+
+def test_a_sealed_builds_seal_is_checked_ahead_not_its_data(
+    local: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[Path] = []
+    monkeypatch.setattr(search_cache, "_read_data", lambda build: read.append(build.path))
+    checked = _count_checks(monkeypatch)
+    build = current_build(local)
+    search_cache.read_ahead(build)
+    assert search_cache.read_searchable(build, lambda usable: usable.path) == build.path
+    assert checked == [build.path] and read == []
 
 
 def test_a_search_that_rebuilds_checks_the_new_build(tmp_path: Path, local: Path, content: Path) -> None:

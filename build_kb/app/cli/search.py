@@ -223,21 +223,20 @@ def search(text: tuple[str, ...], limit: int, index_root: Path, content_root: Pa
       kb search "Error 0x80070005 while installing the update" --json
       Get-Clipboard | kb search -
     """
-    from search.seal import check_ahead
+    from search.cache import read_ahead, read_searchable
 
     query = " ".join(text)
     if query.strip() == "-":
         query = sys.stdin.read(MAX_STDIN_QUERY)
 
     def read(build: IndexBuild) -> SearchResult:
-        # Imported here, not above: the seal check begun ahead runs while whoosh is imported.
-        from search.cache import read_searchable
+        # Imported here, not above: the reading begun ahead runs while whoosh is imported.
         from search.query import search as run_search
 
         # whoosh opens only an index sealed here, or one built here from the build's JSON data.
         return read_searchable(build, lambda usable: run_search(usable, query, limit=limit), _notify)
 
-    result = _with_index(index_root, content_root, read, ahead=check_ahead)
+    result = _with_index(index_root, content_root, read, ahead=read_ahead)
     _echo_result(result, as_json)
     if not result.covered:
         sys.exit(EXIT_NOT_FOUND)
