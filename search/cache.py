@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, TypeVar
 from search import ahead
 from search.codemap import FOLDER, MAX_FILE, SHARDS
 from search.results import Hit
-from search.safefile import MIB, parse_json, read_limited
+from search.safefile import MIB, open_regular, parse_json, read_limited
 from search.seal import cache_folder, check_ahead, private_folder, sealed_here
 from search.store import (
     BUILDS,
@@ -60,6 +60,7 @@ ABANDONED_AFTER = 3600.0
 CODEMAP_FILES = (*(f"{n:02d}.json" for n in range(SHARDS)), "names.json")
 """The code map files a search reads (the triage file it does not)."""
 _AHEAD = "search-data"
+_CHUNK = 1 << 20
 
 
 def _quiet(message: str) -> None:
@@ -90,6 +91,17 @@ def _builder_key() -> bytes:
     return builder.digest()
 
 
+def _data_files(build: IndexBuild) -> Iterator[tuple[str, Path, int]]:
+    """The files of a build's searchable data: (name in the digest, path, size limit), in digest order."""
+    yield DOCUMENTS, build.path / DOCUMENTS, MAX_DOCUMENTS
+    for name in CODEMAP_FILES:
+        yield f"{FOLDER}/{name}", build.path / FOLDER / name, MAX_FILE
+
+
+def _unreadable(path: Path, error: OSError) -> IndexCorrupt:
+    return IndexCorrupt(f"unreadable search data {path.as_posix()}: {describe(error)}")
+
+
 def _read_data(build: IndexBuild) -> _Data:
     """The build's documents and code map, each file read as a regular file with a size limit.
 
@@ -98,26 +110,52 @@ def _read_data(build: IndexBuild) -> _Data:
         IndexCorrupt: a file is no regular file, or too large.
     """
     digest = hashlib.sha256()
-
-    def read(path: Path, name: str, limit: int) -> bytes:
+    read: dict[str, bytes] = {}
+    for name, path, limit in _data_files(build):
         try:
-            data = read_limited(path, limit)
+            read[name] = data = read_limited(path, limit)
         except FileNotFoundError:
             raise
         except OSError as error:
-            raise IndexCorrupt(f"unreadable search data {path.as_posix()}: {describe(error)}") from None
-        digest.update(f"{name}\0{len(data)}\0".encode())
-        digest.update(data)  # not joined to the line above: that would copy the data
-        return data
-
-    documents = read(build.path / DOCUMENTS, DOCUMENTS, MAX_DOCUMENTS)
-    codemap = {name: read(build.path / FOLDER / name, f"{FOLDER}/{name}", MAX_FILE) for name in CODEMAP_FILES}
-    return _Data(digest.hexdigest(), documents, codemap)
+            raise _unreadable(path, error) from None
+        digest.update(data)
+        digest.update(f"\0{name}\0{len(data)}\0".encode())  # after the bytes, as `_data_digest` can
+    documents = read.pop(DOCUMENTS)
+    return _Data(digest.hexdigest(), documents, {name.split("/")[-1]: data for name, data in read.items()})
 
 
-def _entry_name(data: _Data) -> str:
-    """The cache entry of `data`: named after the data and what builds a whoosh index from it."""
-    return hashlib.sha256(_builder_key() + data.digest.encode("ascii")).hexdigest()
+def _data_digest(build: IndexBuild) -> str:
+    """`_read_data(build).digest`, the files streamed through a buffer rather than kept.
+
+    For telling whether the cache holds an entry: no large allocation, and the reads and hashing release
+    the GIL nearly all the time (`read_ahead`).
+
+    Raises:
+        FileNotFoundError, IndexCorrupt: as `_read_data`.
+    """
+    digest = hashlib.sha256()
+    buffer = bytearray(_CHUNK)
+    view = memoryview(buffer)
+    for name, path, limit in _data_files(build):
+        count = 0
+        try:
+            with os.fdopen(open_regular(path), "rb", buffering=0) as stream:
+                while count <= limit and (part := stream.readinto(buffer)):
+                    digest.update(view[:part])
+                    count += part
+        except FileNotFoundError:
+            raise
+        except OSError as error:
+            raise _unreadable(path, error) from None
+        if count > limit:
+            raise IndexCorrupt(f"unreadable search data {path.as_posix()}: larger than {limit} bytes")
+        digest.update(f"\0{name}\0{count}\0".encode())
+    return digest.hexdigest()
+
+
+def _entry_name(digest: str) -> str:
+    """The cache entry of data of `digest`: named after the data and what builds a whoosh index from it."""
+    return hashlib.sha256(_builder_key() + digest.encode("ascii")).hexdigest()
 
 
 def read_ahead(build: IndexBuild) -> None:
@@ -126,7 +164,7 @@ def read_ahead(build: IndexBuild) -> None:
     if (build.path / SEAL).is_file():
         check_ahead(build)
     else:
-        ahead.begin(_AHEAD, build.path, lambda: _read_data(build))
+        ahead.begin(_AHEAD, build.path, lambda: _data_digest(build))
 
 
 def _document(item: Any) -> dict[str, str]:
@@ -231,15 +269,21 @@ def _prune(builds: Path, keep: str) -> None:
 @contextmanager
 def _entry(build: IndexBuild, notify: Notify, *, fresh: bool = False) -> Iterator[IndexBuild]:
     """The cache entry holding a whoosh index of `build`'s data, built when missing (or when `fresh`)."""
-    data = ahead.take(_AHEAD, build.path, lambda: _read_data(build))
-    name = _entry_name(data)
     root = cache_folder() / INDEXES
-    found = None if fresh else _complete(root, name)
+    digest = ahead.take(_AHEAD, build.path, lambda: _data_digest(build))
+    found = None if fresh else _complete(root, _entry_name(digest))
+    if found is None:
+        # Read whole only to build from: an entry is named after the bytes it is built from, which may have
+        # changed since they were hashed (and then an entry may exist under their new digest).
+        data = _read_data(build)
+        if not fresh and data.digest != digest:
+            found = _complete(root, _entry_name(data.digest))
     if found is not None:
         with contextlib.suppress(OSError):
             os.utime(found.path)  # the entry used last is pruned last
         yield found
         return
+    name = _entry_name(data.digest)
     docs = _documents(data.documents, build.path / DOCUMENTS)
     if fresh:
         import shutil

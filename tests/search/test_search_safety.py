@@ -288,23 +288,55 @@ def test_a_check_ahead_of_another_build_is_not_taken(
     assert sealed_here(first) is True and checked.count(first.path) == 1
 
 
-def test_a_bundles_data_read_ahead_is_read_once(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    read: list[Path] = []
-    real = search_cache._read_data
+def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[Path]:
+    """Record the builds that `search.cache.<name>` is called for."""
+    calls: list[Path] = []
+    real = getattr(search_cache, name)
 
     def counting(build: Any) -> Any:
-        read.append(build.path)
+        calls.append(build.path)
         return real(build)
 
-    monkeypatch.setattr(search_cache, "_read_data", counting)
+    monkeypatch.setattr(search_cache, name, counting)
+    return calls
+
+
+def test_a_bundles_data_is_hashed_ahead_and_read_whole_only_to_build(
+    bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashed, read = _counting(monkeypatch, "_data_digest"), _counting(monkeypatch, "_read_data")
     checked = _count_checks(monkeypatch)
     build = current_build(bundle / "synthetic-kb-offline" / "index")
-    search_cache.read_ahead(build)  # no seal: its data is read ahead, and no seal is checked
+    search_cache.read_ahead(build)  # no seal: its data is hashed ahead, and no seal is checked
     hits = search_cache.read_searchable(build, lambda usable: run_search(usable, "second machine").hits)
-    assert read == [build.path] and checked == [build.path]  # read_searchable asks, finds no seal
+    assert hashed == [build.path] and read == [build.path]  # not in the cache yet: read whole to build
+    assert checked == [build.path]  # read_searchable asks, and finds no seal
     assert hits[0].id == "second-entry"
+    search_cache.read_ahead(build)
     again = search_cache.read_searchable(build, lambda usable: run_search(usable, "second machine").hits)
-    assert read == [build.path, build.path] and again == hits  # the same cache entry, read again
+    assert hashed == [build.path] * 2 and read == [build.path] and again == hits  # the same cache entry
+
+
+def test_the_streamed_digest_is_the_digest_of_the_bytes_read(bundle: Path) -> None:
+    build = current_build(bundle / "synthetic-kb-offline" / "index")
+    before = search_cache._data_digest(build)
+    assert before == search_cache._read_data(build).digest
+    shard = sorted((build.path / "codemap").glob("*.json"))[0]
+    shard.write_bytes(shard.read_bytes() + b" ")
+    assert search_cache._data_digest(build) == search_cache._read_data(build).digest != before
+
+
+def test_data_changed_after_hashing_finds_the_entry_of_the_bytes_read(
+    bundle: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build = current_build(bundle / "synthetic-kb-offline" / "index")
+    said: list[str] = []
+    search_cache.read_searchable(build, lambda usable: None, said.append)
+    assert len(said) == 1 and "indexing" in said[0]
+    monkeypatch.setattr(search_cache, "_data_digest", lambda build: "0" * 64)  # as if changed since
+    found = search_cache.read_searchable(build, lambda usable: usable.path, said.append)
+    assert len(said) == 1  # no second indexing: the entry of the bytes read was found
+    assert found.parent == cache / "indexes" / BUILDS
 
 
 def test_a_sealed_builds_seal_is_checked_ahead_not_its_data(
