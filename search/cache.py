@@ -148,7 +148,7 @@ def _data_digest(build: IndexBuild) -> str:
         except OSError as error:
             raise _unreadable(path, error) from None
         if count > limit:
-            raise IndexCorrupt(f"unreadable search data {path.as_posix()}: larger than {limit} bytes")
+            raise IndexCorrupt(f"unreadable search data {path.as_posix()}: larger than {limit // MIB} MiB")
         digest.update(f"\0{name}\0{count}\0".encode())
     return digest.hexdigest()
 

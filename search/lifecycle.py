@@ -99,7 +99,7 @@ def ensure_index(
     A missing or unreadable index is built from `content_root`; so is one older than the content. When the
     content has changed but is invalid, the index built before is kept and `notify` says so. `ahead` is
     given the current build before the content is compared with it, to begin work in the background that
-    reading the build will need (`search.seal.check_ahead`).
+    reading the build will need (`search.cache.read_ahead`).
 
     Raises:
         IndexUnavailable: there is no usable index and no valid content to build one from.

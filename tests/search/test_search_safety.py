@@ -437,6 +437,29 @@ def test_oversized_and_special_code_map_files_are_refused(
         lookup_code(build, "0xC004F050")
 
 
+@pytest.mark.parametrize("ahead", [False, True], ids=["hashed-here", "hashed-ahead"])
+def test_oversized_and_special_search_data_is_refused(
+    bundle: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool
+) -> None:
+    build = current_build(bundle / "synthetic-kb-offline" / "index")
+    documents = build.path / DOCUMENTS
+    monkeypatch.setattr(search_cache, "MAX_DOCUMENTS", 2 * 1024 * 1024)
+    documents.write_text(documents.read_text("utf-8") + " " * (2 * 1024 * 1024), "utf-8")
+    if ahead:
+        search_cache.read_ahead(build)
+    with pytest.raises(IndexCorrupt, match=r"documents\.json: larger than 2 MiB"):
+        search_cache.read_searchable(build, lambda usable: None)
+    documents.unlink()
+    try:
+        documents.symlink_to("/dev/zero" if Path("/dev/zero").exists() else build.path)
+    except OSError:
+        pytest.skip("no symlinks here")
+    if ahead:
+        search_cache.read_ahead(build)
+    with pytest.raises(IndexCorrupt, match="not a regular file"):
+        search_cache.read_searchable(build, lambda usable: None)
+
+
 DEEP = "[" * 100_000 + "]" * 100_000
 
 
