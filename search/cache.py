@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, TypeVar
 from search import ahead
 from search.codemap import FOLDER, MAX_FILE, SHARDS
 from search.results import Hit
-from search.safefile import MIB, open_regular, parse_json, read_limited
+from search.safefile import MIB, parse_json, read_chunks, read_limited
 from search.seal import cache_folder, check_ahead, private_folder, sealed_here
 from search.store import (
     BUILDS,
@@ -135,20 +135,16 @@ def _data_digest(build: IndexBuild) -> str:
     """
     digest = hashlib.sha256()
     buffer = bytearray(_CHUNK)
-    view = memoryview(buffer)
     for name, path, limit in _data_files(build):
         count = 0
         try:
-            with os.fdopen(open_regular(path), "rb", buffering=0) as stream:
-                while count <= limit and (part := stream.readinto(buffer)):
-                    digest.update(view[:part])
-                    count += part
+            for part in read_chunks(path, limit, buffer):
+                digest.update(part)
+                count += len(part)
         except FileNotFoundError:
             raise
         except OSError as error:
             raise _unreadable(path, error) from None
-        if count > limit:
-            raise IndexCorrupt(f"unreadable search data {path.as_posix()}: larger than {limit // MIB} MiB")
         digest.update(f"\0{name}\0{count}\0".encode())
     return digest.hexdigest()
 

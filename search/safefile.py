@@ -13,6 +13,7 @@ import errno
 import json
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,27 @@ def read_limited(path: Path, limit: int) -> bytes:
     if count > limit:
         raise _refuse(path, f"larger than {_size(limit)}")
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def read_chunks(path: Path, limit: int, buffer: bytearray) -> Iterator[memoryview]:
+    """The bytes of the regular file `path`, which may hold at most `limit`, read into `buffer` and yielded
+    a view at a time (each valid until the next is asked for): for hashing a file without holding it.
+
+    Raises:
+        FileNotFoundError, FileRefused, OSError: as `read_limited` (a file over the limit before any byte
+        past it is yielded).
+    """
+    descriptor = open_regular(path)
+    view = memoryview(buffer)
+    with os.fdopen(descriptor, "rb", buffering=0) as stream:
+        if os.fstat(stream.fileno()).st_size > limit:
+            raise _refuse(path, f"larger than {_size(limit)}")
+        count = 0
+        while part := stream.readinto(buffer):
+            count += part
+            if count > limit:  # it grew since
+                raise _refuse(path, f"larger than {_size(limit)}")
+            yield view[:part]
 
 
 def parse_json(data: bytes | str) -> Any:
