@@ -266,13 +266,14 @@ def _prune(builds: Path, keep: str) -> None:
 def _entry(build: IndexBuild, notify: Notify, *, fresh: bool = False) -> Iterator[IndexBuild]:
     """The cache entry holding a whoosh index of `build`'s data, built when missing (or when `fresh`)."""
     root = cache_folder() / INDEXES
-    digest = ahead.take(_AHEAD, build.path, lambda: _data_digest(build))
-    found = None if fresh else _complete(root, _entry_name(digest))
+    # An entry built anew (`fresh`) is named after the bytes read whole below: no digest to look up first.
+    digest = None if fresh else ahead.take(_AHEAD, build.path, lambda: _data_digest(build))
+    found = None if digest is None else _complete(root, _entry_name(digest))
     if found is None:
         # Read whole only to build from: an entry is named after the bytes it is built from, which may have
         # changed since they were hashed (and then an entry may exist under their new digest).
         data = _read_data(build)
-        if not fresh and data.digest != digest:
+        if digest is not None and data.digest != digest:
             found = _complete(root, _entry_name(data.digest))
     if found is not None:
         with contextlib.suppress(OSError):
